@@ -1,0 +1,194 @@
+"""The one catalogue that decides severities.
+
+Properties kept on purpose:
+- data first: ``RULES`` is one ordered table; ``graders.classify`` walks it and takes the first
+  rule whose stage and pattern match a raw signal. Adding a rule never touches the engine.
+- every finding the harness reports has exactly one rule here, so "where does lint severity come
+  from" is answered in this file: ``PYLINT_RULES`` for named messages, then the per-category
+  fallbacks at the end of ``RULES``.
+- seeded from ``shared/spec/reference-failure-analysis.md`` (its severities are the contract) and
+  from what the corpus runs show.
+
+Severities: Critical (nothing deploys), High (deploys wrong or breaks the pipeline's policy),
+Medium, Low, and Info (recorded, not a failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("Critical", "High", "Medium", "Low", "Info")
+FAILURE_SEVERITIES = SEVERITIES[:4]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    stage: str  # stage whose signals it classifies; "*" for any execution stage
+    severity: str
+    title: str
+    root_cause: str
+    fix_hint: str
+    # Match on the raw signal: every key must match (regex search for strings, equality for others).
+    when: dict = field(default_factory=dict)
+    message: str = "{message}"
+
+
+EXEC = "*"
+
+RULES: tuple[Rule, ...] = (
+    # --- extract -------------------------------------------------------------------------------
+    Rule("extract.no-code", "extract", "Critical", "No code in the response",
+         "The response holds no fenced code block that maps to a file.",
+         "Answer with the files of the project in fenced code blocks named by path.",
+         {"kind": "no-code"}, "the response has no code files"),
+    Rule("extract.no-stack-module", "extract", "Critical", "No stack module found",
+         "The entry point imports a stack module that the response does not provide.",
+         "Provide the module the entry point imports (usually lib/tap_stack.py defining TapStack).",
+         {"kind": "no-stack-module"}, "{message}"),
+    Rule("extract.unmapped-module", "extract", "Info", "Whole module without a file name",
+         "A complete Python module was written without naming its file, so it cannot be placed.",
+         "Name every file with a heading such as '## File: lib/x.py'.",
+         {"kind": "unmapped-block", "block_kind": "module"}),
+    Rule("extract.unsafe-path", "extract", "Info", "File path outside the workspace refused",
+         "A block names a path that would leave the project directory.",
+         "Use paths relative to the project root.", {"kind": "unmapped-block", "block_kind": "unsafe-path"}),
+    Rule("extract.unmapped-block", "extract", "Info", "Code block not mapped to a file",
+         "A snippet, example or duplicate that is not a file of the project.", "None needed.",
+         {"kind": "unmapped-block"}),
+    Rule("extract.response-entry-ignored", "extract", "Info", "Response's own entry point not used",
+         "The entry point belongs to the task; the response's tap.py is recorded, never run.",
+         "Keep the task's tap.py contract.", {"kind": "entry-ignored"}),
+    # --- import / instantiate / synth ----------------------------------------------------------
+    Rule("import.provider-class-name", EXEC, "Critical", "Provider class name does not exist",
+         "The code imports a class the installed AWS provider does not define; several resources "
+         "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
+         "Import the suggested class name.",
+         {"kind": "exception", "type": "ImportError", "from_module": r"^cdktf_cdktf_provider_aws\b"},
+         "cannot import {missing_name} from {from_module}"),
+    Rule("import.provider-module-missing", EXEC, "Critical", "Provider module does not exist",
+         "The code imports a provider submodule that does not exist in the pinned provider.",
+         "Import the suggested module.",
+         {"kind": "exception", "type": "ModuleNotFoundError", "missing_module": r"^cdktf_cdktf_provider_aws\."},
+         "no module {missing_module}"),
+    Rule("import.cdktf-name", EXEC, "Critical", "cdktf/constructs name does not exist",
+         "The code imports a name cdktf or constructs does not export in the pinned version.",
+         "Import the suggested name.",
+         {"kind": "exception", "type": "ImportError", "from_module": r"^(cdktf|constructs)\b"},
+         "cannot import {missing_name} from {from_module}"),
+    Rule("import.module-not-found", EXEC, "Critical", "Module not found",
+         "The code imports a module that neither the response nor the toolchain provides.",
+         "Provide the module or depend only on the toolchain's packages.",
+         {"kind": "exception", "type": "ModuleNotFoundError"}),
+    Rule("import.syntax-error", EXEC, "Critical", "Syntax error",
+         "The module does not parse, so nothing can be imported.", "Fix the syntax error.",
+         {"kind": "exception", "type": r"^(SyntaxError|IndentationError|TabError)$"}),
+    Rule("import.name-error", "import", "Critical", "Name error at import",
+         "Module-level code uses a name that is not defined or imported.", "Import or define the name.",
+         {"kind": "exception", "type": "NameError"}),
+    Rule("import.import-error", "import", "Critical", "Import failed",
+         "Importing the stack module raised an ImportError.", "Fix the import.",
+         {"kind": "exception", "type": "ImportError"}),
+    Rule("import.error", "import", "Critical", "Importing the stack module raised",
+         "Module-level code of the response raised while being imported.", "Fix the module-level code.",
+         {"kind": "exception"}, "{type}: {message}"),
+    Rule("contract.tapstack-signature", "instantiate", "Critical",
+         "TapStack constructor does not match the tap.py contract",
+         "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
+         "default_tags; the TapStack __init__ does not accept them.",
+         "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.",
+         {"kind": "exception", "type": "TypeError",
+          "message": r"__init__\(\) (got an unexpected keyword argument|missing \d+ required)",
+          "top_file": r"^tap\.py$"}, "{type}: {message}"),
+    Rule("jsii.struct-deserialize", EXEC, "Critical", "Plain dict where a typed struct is required",
+         "A nested configuration was given as a dict (or list of dicts) that jsii cannot deserialize "
+         "into the provider's struct class.",
+         "Build the struct class (e.g. DynamodbTableGlobalSecondaryIndex(...)) instead of a dict.",
+         {"kind": "exception", "message": r"Unable to deserialize value as"}, "{message_head}"),
+    Rule("jsii.unexpected-argument", EXEC, "Critical", "Unknown argument to a provider class",
+         "A resource, data source or struct was given a keyword argument it does not have.",
+         "Use the argument names of the pinned provider.",
+         {"kind": "exception", "type": "TypeError", "message": r"got an unexpected keyword argument"},
+         "{type}: {message}"),
+    Rule("jsii.missing-argument", EXEC, "Critical", "Missing required argument to a provider class",
+         "A resource, data source or struct was built without a required argument.",
+         "Pass every required argument.",
+         {"kind": "exception", "type": "TypeError", "message": r"missing \d+ required"}, "{type}: {message}"),
+    Rule("jsii.error", EXEC, "Critical", "jsii runtime error",
+         "The CDKTF runtime rejected a value or a call.", "Read the message; fix the value's type or shape.",
+         {"kind": "exception", "qualified_type": r"^jsii\."}, "{type}: {message_head}"),
+    Rule("synth.no-synth-call", "synth", "Critical", "Entry point never synthesized",
+         "The app was built but app.synth() was never called.", "Call app.synth() in the entry point.",
+         {"kind": "no-synth"}),
+    Rule("synth.no-stack", "synth", "Critical", "Synthesis produced no stack",
+         "The app holds no TerraformStack, so nothing would be deployed.",
+         "Create the TapStack in the app.", {"kind": "no-output"}),
+    Rule("instantiate.exit", "instantiate", "Critical", "Entry point exited with an error",
+         "Code run by the entry point called sys.exit with a non-zero status.", "Do not exit from stack code.",
+         {"kind": "exit"}),
+    Rule("exec.timeout", EXEC, "Critical", "Stage timed out",
+         "The stage did not finish within its time limit (a hang or an endless loop in the response).",
+         "Remove blocking calls and loops from stack construction.", {"kind": "timeout"}),
+    Rule("exec.crash", EXEC, "Critical", "Toolchain process died",
+         "The process running the response died (os._exit, a signal, a native crash).",
+         "Do not exit or crash the process from stack code.", {"kind": "crash"}),
+    Rule("exec.resource-limit", EXEC, "Critical", "Resource limit exceeded",
+         "The response used more memory or processes than a grading sandbox allows.",
+         "Do not allocate unbounded memory or start processes during synthesis.", {"kind": "resource-limit"}),
+    Rule("instantiate.error", "instantiate", "Critical", "Building the stack raised",
+         "The stack's constructor (or code it calls) raised while the entry point built the app.",
+         "Read the traceback; fix the failing call.", {"kind": "exception"}, "{type}: {message_head}"),
+    Rule("synth.error", "synth", "Critical", "Synthesis raised",
+         "app.synth() raised: a value could not be resolved or validated.",
+         "Read the traceback; fix the construct or value it names.", {"kind": "exception"},
+         "{type}: {message_head}"),
+    # --- lint: named messages first (PYLINT_RULES), then per-category fallbacks ------------------
+    Rule("lint.fatal", "lint", "High", "pylint could not analyse a file",
+         "pylint failed on the file (often a syntax error).", "Fix the file so it parses.",
+         {"kind": "pylint", "category": r"^fatal$"}, "{symbol}: {message}"),
+    Rule("lint.error", "lint", "High", "pylint error",
+         "pylint found a probable bug.", "Fix the reported error.",
+         {"kind": "pylint", "category": r"^error$"}, "{symbol}: {message}"),
+    Rule("lint.warning", "lint", "Medium", "pylint warning",
+         "pylint found a likely problem.", "Address the warning.",
+         {"kind": "pylint", "category": r"^warning$"}, "{symbol}: {message}"),
+    Rule("lint.convention", "lint", "Low", "pylint convention or refactor message",
+         "Style or structure outside the project's policy.", "Follow the lint policy.",
+         {"kind": "pylint", "category": r"^(convention|refactor|info)$"}, "{symbol}: {message}"),
+)
+
+# pylint symbols with a severity of their own (the reference analysis sets these three).
+PYLINT_RULES: dict[str, Rule] = {
+    r.when["symbol"]: r
+    for r in (
+        Rule("lint.unspecified-encoding", "lint", "High", "File encoding not specified",
+             "open() without encoding= uses the platform's default encoding.",
+             "Pass encoding='utf-8' to open().", {"kind": "pylint", "symbol": "unspecified-encoding"},
+             "{message}"),
+        Rule("lint.unused-import", "lint", "Medium", "Unused import",
+             "A name is imported and never used.", "Remove the import.",
+             {"kind": "pylint", "symbol": "unused-import"}, "{message}"),
+        Rule("lint.line-too-long", "lint", "Low", "Line too long",
+             "A line exceeds the project's 120-character limit.", "Wrap the line (e.g. a multi-line import).",
+             {"kind": "pylint", "symbol": "line-too-long"}, "{message}"),
+        Rule("lint.undefined-variable", "lint", "High", "Undefined variable",
+             "A name is used that is never defined.", "Define or import it.",
+             {"kind": "pylint", "symbol": "undefined-variable"}, "{message}"),
+        Rule("lint.unused-variable", "lint", "Low", "Unused variable",
+             "A local is assigned and never used (often a construct kept in a variable for nothing).",
+             "Drop the assignment or use the value.", {"kind": "pylint", "symbol": "unused-variable"}, "{message}"),
+        Rule("lint.broad-exception-caught", "lint", "Low", "Broad exception caught",
+             "except Exception hides real failures.", "Catch the specific exception.",
+             {"kind": "pylint", "symbol": "broad-exception-caught"}, "{message}"),
+    )
+}
+
+# Outcome statuses a stage can have; "infra-error" is the environment's fault, never the model's.
+STATUSES = ("pass", "fail", "skipped", "infra-error")
+
+
+def rule_by_id(rule_id: str) -> Rule:
+    for r in (*RULES, *PYLINT_RULES.values()):
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)

@@ -1,0 +1,62 @@
+"""Turn a raw stage signal into (rule, message) by walking the catalogue in order.
+
+Post-hoc and read-only: classification only reads saved signals, so a catalogue change can be
+applied to an old run without executing anything again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .catalogue import EXEC, PYLINT_RULES, RULES, Rule
+
+EXEC_STAGES = ("import", "instantiate", "synth")
+
+
+def derived(signal: dict) -> dict:
+    """Fields rules may match on besides the raw ones: where it failed, a one-line message."""
+    frames = signal.get("frames") or []
+    top = frames[-1] if frames else {}
+    msg = str(signal.get("message", ""))
+    head = next((ln.strip() for ln in msg.splitlines() if ln.strip()), "")
+    return {**signal, "top_file": top.get("file", ""), "top_line": top.get("line"), "message_head": head[:500]}
+
+
+def _matches(rule: Rule, stage: str, sig: dict) -> bool:
+    if rule.stage == EXEC:
+        if stage not in EXEC_STAGES:
+            return False
+    elif rule.stage != stage:
+        return False
+    for key, want in rule.when.items():
+        have = sig.get(key)
+        if have is None:
+            return False
+        if isinstance(want, str) and not isinstance(have, (dict, list)):
+            if key == "kind" or key == "symbol":
+                if have != want and not re.fullmatch(want, str(have)):
+                    return False
+            elif not re.search(want, str(have)):
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+def classify(stage: str, signal: dict) -> tuple[Rule, str]:
+    """The first matching rule and the rendered message; every signal gets a rule."""
+    sig = derived(signal)
+    rule = None
+    if signal.get("kind") == "pylint" and signal.get("symbol") in PYLINT_RULES:
+        rule = PYLINT_RULES[signal["symbol"]]
+    if rule is None:
+        rule = next((r for r in RULES if _matches(r, stage, sig)), None)
+    if rule is None:
+        raise LookupError(f"no catalogue rule for {stage} signal kind={signal.get('kind')!r}")
+    values = defaultdict(str, {k: v for k, v in sig.items() if isinstance(v, (str, int, float))})
+    message = rule.message.format_map(values)
+    suggestions = signal.get("suggestions") or []
+    if suggestions:
+        message += "; did you mean " + " or ".join(f"`{s}`" for s in suggestions[:3]) + "?"
+    return rule, message

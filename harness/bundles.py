@@ -1,0 +1,142 @@
+"""Task bundles: the unit of work, read from either of two layouts without conversion.
+
+Harness layout (``tasks/<id>/``, written by us)::
+
+    task.toml            metadata (required): platform, language, region, description
+    PROMPT.md            the prompt (required)
+    MODEL_RESPONSE.md    variant "model"
+    IDEAL_RESPONSE.md    variant "ideal"
+    responses/<name>.md  extra variants, graded as "<name>"
+    MODEL_FAILURES.md    optional human failure labels
+    tap.py               optional: the task's own entry point (wins over every other tap.py)
+    files/               optional: extra files copied into every variant's workspace
+
+Archive layout (``corpus/cdktf-py/<id>/``, the public archive): ``metadata.json`` instead of
+``task.toml``, same markdown files, ``cdktf.json`` alongside.
+
+A broken bundle raises ``BundleError`` whose text is one line naming the file and the problem;
+``discover`` collects those and carries on with the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RESPONSE_FILES = {"model": "MODEL_RESPONSE.md", "ideal": "IDEAL_RESPONSE.md"}
+SUPPORTED = ("cdktf", "py")
+
+
+class BundleError(Exception):
+    """A bundle that cannot be graded; str() is one line: '<file>: <problem>'."""
+
+    def __init__(self, path: Path, problem: str):
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    root: Path
+    layout: str  # "harness" | "archive"
+    metadata: dict
+    responses: dict[str, Path]  # variant name -> markdown file
+    failures_md: Path | None = None
+    tap_py: Path | None = None
+    files_dir: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return str(self.metadata.get("region") or "us-east-1")
+
+
+def is_task_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / n).exists() for n in ("task.toml", "metadata.json", "MODEL_RESPONSE.md"))
+
+
+def _read_metadata(root: Path) -> tuple[str, dict]:
+    toml_path, json_path = root / "task.toml", root / "metadata.json"
+    if toml_path.exists():
+        try:
+            return "harness", tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise BundleError(toml_path, f"invalid TOML: {exc}") from exc
+    if json_path.exists():
+        try:
+            data = json.loads(json_path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BundleError(json_path, f"invalid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise BundleError(json_path, "metadata must be a JSON object")
+        return "archive", data
+    raise BundleError(root, "no task.toml or metadata.json")
+
+
+def load_task(root: Path) -> Task:
+    """Read one bundle, validating what grading needs; raise BundleError on the first problem."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise BundleError(root, "not a directory")
+    layout, meta = _read_metadata(root)
+    meta_file = root / ("task.toml" if layout == "harness" else "metadata.json")
+    platform, language = str(meta.get("platform", "cdktf")), str(meta.get("language", "py"))
+    if (platform, language) != SUPPORTED:
+        raise BundleError(meta_file, f"unsupported platform/language {platform}/{language} (want cdktf/py)")
+    if not (root / "PROMPT.md").is_file():
+        raise BundleError(root / "PROMPT.md", "missing")
+    responses: dict[str, Path] = {}
+    for variant, name in RESPONSE_FILES.items():
+        if (root / name).is_file():
+            responses[variant] = root / name
+    extra_dir = root / "responses"
+    if extra_dir.is_dir():
+        for md in sorted(extra_dir.glob("*.md")):
+            if md.stem in responses:
+                raise BundleError(md, f"variant name {md.stem!r} is reserved")
+            responses[md.stem] = md
+    if not responses:
+        raise BundleError(root, "no MODEL_RESPONSE.md, IDEAL_RESPONSE.md or responses/*.md")
+    for variant, md in responses.items():
+        try:
+            md.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise BundleError(md, f"not UTF-8 text: {exc}") from exc
+    task_id = str(meta.get("id") or root.name)
+    return Task(
+        id=task_id,
+        root=root,
+        layout=layout,
+        metadata=meta,
+        responses=responses,
+        failures_md=root / "MODEL_FAILURES.md" if (root / "MODEL_FAILURES.md").is_file() else None,
+        tap_py=root / "tap.py" if layout == "harness" and (root / "tap.py").is_file() else None,
+        files_dir=root / "files" if (root / "files").is_dir() else None,
+    )
+
+
+def discover(paths: list[Path]) -> tuple[list[Task], list[BundleError]]:
+    """Tasks under each PATH (a task directory, or a folder of them), and the bundles that failed."""
+    tasks: list[Task] = []
+    errors: list[BundleError] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if not path.exists():
+            errors.append(BundleError(path, "does not exist"))
+            continue
+        candidates = [path] if is_task_dir(path) else sorted(p for p in path.iterdir() if p.is_dir())
+        if not candidates:
+            errors.append(BundleError(path, "no task directories inside"))
+        for cand in candidates:
+            if cand.resolve() in seen:
+                continue
+            seen.add(cand.resolve())
+            try:
+                tasks.append(load_task(cand))
+            except BundleError as exc:
+                errors.append(exc)
+    return tasks, errors

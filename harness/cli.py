@@ -1,0 +1,151 @@
+"""The ``harness`` command (typer): run, show, toolchain install/check."""
+
+from __future__ import annotations
+
+import platform
+import signal
+import sys
+import threading
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from . import __version__, toolchain
+from .bundles import discover
+from .engine import EngineOptions, default_workers, run_batch
+from .grade import VariantResult
+from .report import print_summary
+from .results import load_run
+from .runstore import RunStore
+
+app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, "
+                       "synth and lint each response in a pinned toolchain, classify every failure "
+                       "Critical/High/Medium/Low, and keep the results as data.",
+                  no_args_is_help=True, add_completion=False)
+tc_app = typer.Typer(help="The pinned CDKTF toolchain that graded code runs in (its own venv).",
+                     no_args_is_help=True)
+app.add_typer(tc_app, name="toolchain")
+console = Console()
+err = Console(stderr=True)
+
+
+class VariantChoice(str, Enum):
+    model = "model"
+    ideal = "ideal"
+    both = "both"
+    all = "all"
+
+
+@tc_app.command("install")
+def toolchain_install(force: Annotated[bool, typer.Option(help="Reinstall even if present.")] = False) -> None:
+    """Install the pinned toolchain (idempotent: a matching install is left alone)."""
+    prof = toolchain.DEFAULT_PROFILE
+    with console.status("installing toolchain...") as status:
+        st = toolchain.install(prof, progress=lambda m: status.update(f"toolchain: {m}"), force=force)
+    _print_toolchain(st)
+    if not st.ok:
+        raise typer.Exit(1)
+
+
+@tc_app.command("check")
+def toolchain_check() -> None:
+    """Say whether the toolchain is installed and matches the pins (exit 1 if not)."""
+    st = toolchain.check(toolchain.DEFAULT_PROFILE)
+    _print_toolchain(st)
+    if not st.ok:
+        raise typer.Exit(1)
+
+
+def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
+    console.print(f"toolchain at {st.home}: " + ("[green]ok[/]" if st.ok else "[red]not usable[/]"))
+    for name, ver in (st.versions.get("packages") or {}).items():
+        console.print(f"  {name} {ver}")
+    if st.versions.get("node"):
+        console.print(f"  node {st.versions['node']}")
+    for p in st.problems:
+        console.print(f"  [red]{p}[/]")
+
+
+@app.command()
+def run(
+    paths: Annotated[list[Path], typer.Argument(help="Task directories, or folders of task directories.")],
+    variant: Annotated[VariantChoice, typer.Option(help="Which responses to grade ('all' adds responses/*.md).")]
+    = VariantChoice.both,
+    out: Annotated[Path, typer.Option(help="Root under which the run directory is created.")] = Path("runs"),
+    workers: Annotated[Optional[int], typer.Option(help="Parallel toolchain workers (default: cores, "
+                                                        "bounded by memory at ~2 GB each).")] = None,
+    run_id: Annotated[Optional[str], typer.Option(help="Name of the run directory (default: time + random).")]
+    = None,
+    keep_workspaces: Annotated[bool, typer.Option(help="Keep each variant's workspace for debugging.")] = False,
+    quiet: Annotated[bool, typer.Option(help="No summary table, only the run directory.")] = False,
+) -> None:
+    """Grade every task under PATHS and print the summary table."""
+    tasks, errors = discover(paths)
+    for e in errors:
+        err.print(f"[red]skipped bundle[/] {e}")
+    if not tasks:
+        err.print("[red]no gradable task found[/]")
+        raise typer.Exit(2)
+    st = toolchain.check(toolchain.DEFAULT_PROFILE)
+    if not st.ok:
+        err.print("[red]toolchain not usable:[/] " + "; ".join(st.problems))
+        err.print("run: harness toolchain install")
+        raise typer.Exit(2)
+    variants = {"model": ["model"], "ideal": ["ideal"], "both": ["model", "ideal"]}.get(variant.value)
+    if variants is None:
+        variants = sorted({v for t in tasks for v in t.responses})
+    n_workers = workers or default_workers()
+    store = RunStore.create(out, run_id)
+    store.write_meta(run_id=store.run_id, args={"paths": [str(p) for p in paths], "variant": variant.value,
+                                                "workers": n_workers},
+                     harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
+                     backend="local", python=platform.python_version(), status="running",
+                     started_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+    store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
+    total = sum(1 for t in tasks for v in variants if v in t.responses)
+    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
+    with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
+                  transient=False, disable=quiet) as progress:
+        bar = progress.add_task("", total=total)
+
+        def on_result(r: VariantResult) -> None:
+            counts[r.verdict] = counts.get(r.verdict, 0) + 1
+            progress.update(bar, advance=1, description=" ".join(f"{k}={v}" for k, v in counts.items()))
+
+        try:
+            run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, on_result, stop)
+        except KeyboardInterrupt:
+            store.write_meta(status="interrupted", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+            err.print(f"[yellow]interrupted[/]; partial results kept in {store.root}")
+            raise typer.Exit(130)
+    store.write_meta(status="finished", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+    if not quiet:
+        print_summary(load_run(store.root), console)
+    console.print(f"run directory: {store.root}")
+
+
+@app.command()
+def show(run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")]) -> None:
+    """Print the summary table of an existing run."""
+    try:
+        print_summary(load_run(run_dir), console)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,191 @@
+"""The batch engine: tasks x variants over N worker slots, results into the run store.
+
+Each slot owns one warm toolchain worker (started lazily, so a batch with no runnable code pays
+no toolchain load), recycles it after ``recycle_after`` variants, on memory growth, or when the
+worker reports leftover state, and replaces it after a timeout or crash. A variant whose worker
+died is retried once in a fresh worker; a second failure is the variant's own (a hang or crash
+of model code is a finding, not a harness failure), and lint still runs in a fresh worker.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .bundles import Task
+from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records,
+                    worker_outcomes)
+from .runstore import RunStore
+from .toolchain import Profile
+from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
+from .workspace import Entry, choose_entry
+
+
+@dataclass
+class EngineOptions:
+    workers: int = 1
+    keep_workspaces: bool = False
+    recycle_after: int = 50
+    recycle_rss_mb: int = 3500
+    limits: Limits = field(default_factory=Limits)
+
+
+def default_workers() -> int:
+    """One worker per core, but no more than memory allows (~2 GB per warm worker)."""
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        mem_gb = 4
+    return max(1, min(os.cpu_count() or 1, int(mem_gb // 2)))
+
+
+def variant_env(task: Task, created_at: str) -> dict[str, str]:
+    """Environment of the entry contract for one variant; mock credentials so nothing reaches AWS."""
+    return {
+        "ENVIRONMENT_SUFFIX": "dev",
+        "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
+        "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
+        "AWS_REGION": task.region,
+        "AWS_DEFAULT_REGION": task.region,
+        "REPOSITORY": "tapgrade",
+        "COMMIT_AUTHOR": "tapgrade",
+        "PR_NUMBER": task.id,
+        "TEAM": str(task.metadata.get("team", "unknown")),
+        "HARNESS_CREATED_AT": created_at,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+class Slot:
+    """One worker seat: owns at most one live toolchain worker at a time."""
+
+    def __init__(self, index: int, profile: Profile, store: RunStore, opts: EngineOptions):
+        self.index, self.profile, self.store, self.opts = index, profile, store, opts
+        self.worker: LocalWorker | None = None
+        self.starts = 0
+        self.workspace = store.root / "workspaces" / f"_slot{index}"
+
+    def ensure(self) -> LocalWorker:
+        if self.worker is None or not self.worker.alive:
+            self.starts += 1
+            w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
+                            self.workspace, self.opts.limits)
+            w.start()
+            self.worker = w
+        return self.worker
+
+    def retire(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def run(self, prep: Prepared) -> list[StageOutcome]:
+        assert prep.request is not None
+        request = dict(prep.request)
+        last: WorkerFailure | None = None
+        for _attempt in range(2):
+            try:
+                events, done = self.ensure().grade(request)
+            except WorkerStartError as exc:
+                self.worker = None
+                return worker_outcomes(prep, [], infra=str(exc))
+            except WorkerFailure as exc:
+                self.worker = None  # already killed
+                last = exc
+                continue
+            w = self.worker
+            assert w is not None
+            if done.get("dirty") or w.served >= self.opts.recycle_after \
+                    or w.rss_kb() > self.opts.recycle_rss_mb * 1024:
+                self.retire()
+            return worker_outcomes(prep, events)
+        assert last is not None
+        outcomes_events = list(last.events)
+        done_stages = {e["stage"] for e in outcomes_events} | {last.stage}
+        rest = [s for s in request["stages"] if s not in done_stages and s not in CHAIN]
+        if rest:
+            try:
+                more, _ = self.ensure().grade({**request, "stages": rest, "blocked": "worker died"})
+                outcomes_events += more
+            except (WorkerFailure, WorkerStartError):
+                self.worker = None
+        return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal))
+
+
+def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
+              opts: EngineOptions, on_result: Callable[[VariantResult], None] = lambda r: None,
+              stop: threading.Event | None = None) -> list[VariantResult]:
+    """Grade every (task, variant) that exists; append records as each finishes."""
+    stop = stop or threading.Event()
+    created_at = store.read_meta().get("started_at", "1970-01-01T00:00:00+00:00")
+    entries: dict[str, Entry] = {}
+    jobs: queue.Queue = queue.Queue()
+    for t in tasks:
+        for v in variants:
+            if v in t.responses:
+                jobs.put((t, v))
+    results: list[VariantResult] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def entry_for(task: Task) -> Entry:
+        with lock:
+            if task.id not in entries:
+                entries[task.id] = choose_entry(task)
+            return entries[task.id]
+
+    def work(slot: Slot) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    task, variant = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                log_dir = store.log_dir(task.id, variant)
+                prep = prepare(task, variant, entry_for(task), profile, slot.workspace, log_dir,
+                               variant_env(task, created_at))
+                worker = slot.run(prep) if prep.request is not None else worker_outcomes(prep, [])
+                if stop.is_set():
+                    return  # interrupted mid-variant: record nothing partial
+                result = finish(prep, worker, store.artifact_dir(task.id, variant))
+                for kind, recs in records(result, store.run_id).items():
+                    store.append(kind, recs)
+                if opts.keep_workspaces:
+                    kept = store.root / "workspaces" / task.id / variant
+                    shutil.rmtree(kept, ignore_errors=True)
+                    shutil.copytree(slot.workspace, kept, symlinks=True)
+                with lock:
+                    results.append(result)
+                on_result(result)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the caller
+            errors.append(exc)
+            stop.set()
+        finally:
+            slot.retire()
+
+    slots = [Slot(i, profile, store, opts) for i in range(max(1, opts.workers))]
+    threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
+    for th in threads:
+        th.start()
+    try:
+        while any(th.is_alive() for th in threads):
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for s in slots:
+            if s.worker is not None:
+                s.worker.kill()
+        raise
+    if errors:
+        raise errors[0]
+    if not opts.keep_workspaces:
+        shutil.rmtree(store.root / "workspaces", ignore_errors=True)
+    return results

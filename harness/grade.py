@@ -1,0 +1,248 @@
+"""Grading one variant: extract -> workspace -> stages (in a worker) -> findings.
+
+``prepare`` does everything that is safe in the harness (reading markdown, writing files);
+``finish`` turns the worker's stage events into outcomes and classified findings. The worker
+call in between belongs to a backend (``engine.py``), so this module never runs model code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
+from graders.classify import classify
+
+from . import __version__
+from .bundles import Task
+from .extract import Extraction, extract
+from .toolchain import Profile
+from .workspace import Entry, Workspace, materialize, template_digest
+
+STAGES = ("extract", "import", "instantiate", "synth", "lint")
+CHAIN = ("import", "instantiate", "synth")
+WORKER_STAGES = ("import", "instantiate", "synth", "lint")
+
+
+@dataclass
+class StageOutcome:
+    stage: str
+    status: str  # pass | fail | skipped | infra-error
+    reason: str | None = None
+    duration_s: float = 0.0
+    signals: list[dict] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Finding:
+    stage: str
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    md_line: int | None = None
+    root_cause: str = ""
+    fix_hint: str = ""
+    evidence: dict = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    task: Task
+    variant: str
+    input_hash: str
+    extraction: Extraction
+    workspace: Workspace
+    extract_outcome: StageOutcome
+    request: dict | None  # None: nothing for a worker to do
+
+
+@dataclass
+class VariantResult:
+    task_id: str
+    variant: str
+    input_hash: str
+    entry_origin: str
+    files: list[str]
+    outcomes: list[StageOutcome]
+    findings: list[Finding]
+    artifacts: list[str]
+
+    @property
+    def worst_severity(self) -> str | None:
+        sevs = [f.severity for f in self.findings if f.severity in FAILURE_SEVERITIES]
+        return min(sevs, key=SEVERITIES.index) if sevs else None
+
+    @property
+    def verdict(self) -> str:
+        by_stage = {o.stage: o for o in self.outcomes}
+        if any(o.status == "infra-error" for o in self.outcomes):
+            return "infra-error"
+        if not any(f.endswith(".py") for f in self.files):
+            return "no-code"
+        if self.worst_severity in ("Critical", "High") or by_stage.get("synth", StageOutcome("synth", "")).status != "pass":
+            return "fail"
+        return "pass"
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
+
+
+def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
+    """Content hash of everything that decides a variant's result: the cache key."""
+    h = hashlib.sha256()
+    parts = {
+        "response": task.responses[variant].read_text(encoding="utf-8"),
+        "entry": [entry.origin, entry.source],
+        "metadata": task.metadata,
+        "template": template_digest(),
+        "toolchain": profile.digest,
+        "harness": __version__,
+    }
+    h.update(json.dumps(parts, sort_keys=True, default=str).encode())
+    if task.files_dir is not None:
+        for f in sorted(task.files_dir.rglob("*")):
+            if f.is_file():
+                h.update(f.relative_to(task.files_dir).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
+    signals: list[dict] = []
+    py_files = [p for p in extraction.files if p.endswith(".py")]
+    missing = [m for m in ws.entry.stack_modules
+               if not (ws.root / (m.replace(".", "/") + ".py")).exists()
+               and not (ws.root / m.replace(".", "/") / "__init__.py").exists()]
+    if not py_files:
+        signals.append({"kind": "no-code", "message": "the response has no Python files"})
+    elif missing:
+        signals.append({"kind": "no-stack-module",
+                        "message": f"the entry point imports {', '.join(missing)} but the response has no "
+                                   + ", ".join(m.replace(".", "/") + ".py" for m in missing)})
+    if "tap.py" in extraction.files and ws.entry.origin != "response":
+        f = extraction.files["tap.py"]
+        signals.append({"kind": "entry-ignored", "message": f"response tap.py (line {f.md_line}) recorded; "
+                        f"the {ws.entry.origin} entry point was used", "md_line": f.md_line})
+    for u in extraction.unmapped:
+        signals.append({"kind": "unmapped-block", "block_kind": u.kind, "md_line": u.md_line, "lang": u.lang,
+                        "message": f"block at line {u.md_line} ({u.lang or 'no language'}): {u.reason}",
+                        "first_line": u.first_line})
+    status = "fail" if any(s["kind"] in ("no-code", "no-stack-module") for s in signals) else "pass"
+    return StageOutcome("extract", status, None, 0.0, signals,
+                        {"files": sorted(extraction.files), "entry": ws.entry.origin,
+                         "stack_modules": ws.entry.stack_modules})
+
+
+def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: Path, log_dir: Path,
+            env: dict[str, str]) -> Prepared:
+    extraction = extract(task.responses[variant].read_text(encoding="utf-8"))
+    ws = materialize(work_dir, task, extraction, entry)
+    outcome = _extract_outcome(extraction, ws)
+    outcome.data["skipped_files"] = ws.skipped
+    (log_dir / "extract.log").write_text(
+        "\n".join([f"entry: {entry.origin}", *(f"file: {p} <- line {f.md_line} ({f.how})"
+                                               for p, f in sorted(extraction.files.items())),
+                   *(f"skipped: {p}: {why}" for p, why in ws.skipped.items()),
+                   *(f"signal: {s['kind']}: {s['message']}" for s in outcome.signals)]) + "\n",
+        encoding="utf-8")
+    blocked = "extract failed" if outcome.status == "fail" else None
+    request = None
+    if ws.lint_targets or not blocked:
+        request = {
+            "workspace": str(ws.root), "entry": "tap.py", "stack_modules": ws.entry.stack_modules,
+            "lint_files": ws.lint_targets, "rcfile": str(ws.rcfile), "log_dir": str(log_dir),
+            "stages": list(WORKER_STAGES), "blocked": blocked, "env": env,
+        }
+    return Prepared(task, variant, input_hash(task, variant, entry, profile), extraction, ws, outcome, request)
+
+
+def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | None, dict] | None = None,
+                    infra: str | None = None) -> list[StageOutcome]:
+    """Stage outcomes for the worker stages, from events, a failure (stage, signal) or an infra error."""
+    got = {e["stage"]: StageOutcome(e["stage"], e["status"], e.get("reason"), e.get("duration_s", 0.0),
+                                    e.get("signals", []), e.get("data", {})) for e in events}
+    out = []
+    blocked = None if prep.extract_outcome.status == "pass" else "extract failed"
+    for stage in WORKER_STAGES:
+        if stage in got:
+            out.append(got[stage])
+        elif infra is not None:
+            out.append(StageOutcome(stage, "infra-error", infra))
+        elif failure is not None and failure[0] == stage:
+            out.append(StageOutcome(stage, "fail", failure[1]["message"], 0.0, [failure[1]]))
+        elif stage in CHAIN and blocked:
+            out.append(StageOutcome(stage, "skipped", blocked))
+        elif stage == "lint" and prep.request is not None and not prep.workspace.lint_targets:
+            out.append(StageOutcome(stage, "skipped", "no Python files under lib/"))
+        elif prep.request is None:
+            out.append(StageOutcome(stage, "skipped", "no Python files in the response"))
+        else:
+            out.append(StageOutcome(stage, "skipped", f"worker stopped at {failure[0] if failure else '?'}"))
+        if stage in CHAIN and out[-1].status != "pass" and blocked is None:
+            blocked = f"{stage} {out[-1].status}"
+    return out
+
+
+def _md_line(extraction: Extraction, file: str | None, line: int | None) -> int | None:
+    f = extraction.files.get(file or "")
+    return f.md_line + line - 1 if f is not None and line else None
+
+
+def findings_for(prep: Prepared, outcomes: list[StageOutcome]) -> list[Finding]:
+    findings = []
+    for o in outcomes:
+        for sig in o.signals:
+            rule, message = classify(o.stage, sig)
+            frames = sig.get("frames") or []
+            file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
+            if file and prep.workspace.root and str(file).startswith(str(prep.workspace.root)):
+                file = str(Path(file).relative_to(prep.workspace.root))
+            md_line = sig.get("md_line") or _md_line(prep.extraction, file, line)
+            findings.append(Finding(o.stage, rule.id, rule.severity, rule.title, message, file, line, md_line,
+                                    rule.root_cause, rule.fix_hint, sig))
+    return findings
+
+
+def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) -> list[str]:
+    synth = next((o for o in outcomes if o.stage == "synth"), None)
+    if synth is None or synth.status != "pass":
+        return []
+    kept = []
+    for rel in synth.data.get("outputs", []):
+        src = prep.workspace.root / rel
+        stack = Path(rel).parent.name
+        target = dest / stack / "cdk.tf.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        kept.append(str(target))
+    return kept
+
+
+def finish(prep: Prepared, worker: list[StageOutcome], artifact_dir: Path) -> VariantResult:
+    outcomes = [prep.extract_outcome, *worker]
+    return VariantResult(
+        task_id=prep.task.id, variant=prep.variant, input_hash=prep.input_hash,
+        entry_origin=prep.workspace.entry.origin, files=sorted(prep.extraction.files),
+        outcomes=outcomes, findings=findings_for(prep, outcomes),
+        artifacts=collect_artifacts(prep, outcomes, artifact_dir),
+    )
+
+
+def records(result: VariantResult, run_id: str) -> dict[str, list[dict]]:
+    """Run-store records of one variant (the only place their shape is decided)."""
+    key = {"run_id": run_id, "task_id": result.task_id, "variant": result.variant,
+           "input_hash": result.input_hash}
+    counts = result.counts()
+    return {
+        "variants": [{**key, "entry_origin": result.entry_origin, "files": result.files,
+                      "verdict": result.verdict, "worst_severity": result.worst_severity,
+                      "artifacts": result.artifacts, **{f"n_{s.lower()}": n for s, n in counts.items()}}],
+        "outcomes": [{**key, **asdict(o)} for o in result.outcomes],
+        "findings": [{**key, **asdict(f)} for f in result.findings],
+    }

@@ -1,0 +1,59 @@
+"""Terminal summary of a run: task x variant x worst severity, counts by severity, gold check."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from graders.catalogue import FAILURE_SEVERITIES
+
+from .results import Run
+
+STYLE = {"Critical": "bold red", "High": "red", "Medium": "yellow", "Low": "cyan", None: "green"}
+
+
+def gold_status(run: Run) -> dict[str, str]:
+    """Per task: is its IDEAL usable as a reference? (separate from model failures)"""
+    out = {}
+    ideal = run.variants[run.variants["variant"] == "ideal"]
+    for _, row in ideal.iterrows():
+        out[row["task_id"]] = {"pass": "ok", "no-code": "no runnable code",
+                               "infra-error": "infra error"}.get(row["verdict"], f"fails ({row['worst_severity']})")
+    return out
+
+
+def summary_table(run: Run) -> Table:
+    gold = gold_status(run)
+    synth = run.outcomes[run.outcomes["stage"] == "synth"].set_index(["task_id", "variant"])["status"]
+    table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False)
+    for col in ("task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "ideal"):
+        table.add_column(col, justify="right" if col in FAILURE_SEVERITIES else "left")
+    for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
+        worst = row["worst_severity"] if isinstance(row["worst_severity"], str) else None
+        table.add_row(
+            row["task_id"], row["variant"], row["verdict"],
+            f"[{STYLE[worst]}]{worst or '-'}[/]",
+            *(str(int(row[f"n_{s.lower()}"])) for s in FAILURE_SEVERITIES),
+            str(synth.get((row["task_id"], row["variant"]), "-")),
+            gold.get(row["task_id"], "-") if row["variant"] == "model" else "",
+        )
+    return table
+
+
+def totals_line(run: Run) -> str:
+    f = run.findings[run.findings["severity"].isin(FAILURE_SEVERITIES)]
+    counts = f["severity"].value_counts()
+    parts = [f"{int(counts.get(s, 0))} {s}" for s in FAILURE_SEVERITIES]
+    v = run.variants["verdict"].value_counts()
+    verdicts = ", ".join(f"{int(n)} {k}" for k, n in v.items())
+    return f"{len(run.variants)} variants ({verdicts}); findings: {', '.join(parts)}"
+
+
+def print_summary(run: Run, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(summary_table(run))
+    console.print(totals_line(run))
+    if len(run.errors):
+        console.print(f"[red]{len(run.errors)} bundle(s) could not be loaded:[/]")
+        for _, e in run.errors.iterrows():
+            console.print(f"  {e['path']}: {e['problem']}")

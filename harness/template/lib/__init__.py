@@ -1,0 +1,1 @@
+"""Package marker for the stack modules of the response."""

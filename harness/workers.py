@@ -1,0 +1,195 @@
+"""Harness side of a toolchain worker: start it, send a workspace, watch it, kill it.
+
+The worker (``toolchain_worker.py``) runs in its own session (process group) so that killing it
+also kills the jsii node process and anything model code forked. While a stage runs, this side
+enforces the stage's time limit and watches the group's memory and process count; crossing one
+kills the group and becomes a ``timeout`` / ``resource-limit`` signal for that stage, and a
+worker that dies becomes a ``crash`` signal. The harness never runs model code itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .toolchain import Profile
+
+WORKER_SCRIPT = Path(__file__).with_name("toolchain_worker.py")
+
+
+@dataclass
+class Limits:
+    stage_timeout_s: dict[str, float] = field(default_factory=lambda: {
+        "import": 120.0, "instantiate": 180.0, "synth": 180.0, "lint": 240.0})
+    ready_timeout_s: float = 300.0
+    memory_mb: int = 6144  # process group RSS bound while a stage runs
+    max_processes: int = 64  # processes in the worker's group (node + whatever the code forks)
+
+
+class WorkerFailure(Exception):
+    """The worker stopped answering mid-variant; ``signal`` says how, ``events`` what came before."""
+
+    def __init__(self, stage: str | None, signal_: dict, events: list[dict]):
+        super().__init__(f"{stage}: {signal_['message']}")
+        self.stage = stage
+        self.signal = signal_
+        self.events = events
+
+
+class WorkerStartError(Exception):
+    """The toolchain could not even start: an infra problem, never a model failure."""
+
+
+def _group_usage(pgid: int) -> tuple[int, int]:
+    """(RSS in kB, process count) of every process in a process group, from /proc."""
+    rss, count = 0, 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            count += 1
+            rss += int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    return rss, count
+
+
+class LocalWorker:
+    """One warm toolchain process serving many variants."""
+
+    def __init__(self, profile: Profile, log_path: Path, workspace: Path, limits: Limits | None = None):
+        self.profile = profile
+        self.workspace = workspace  # the worker's cwd for life: every variant is materialized here
+        self.limits = limits or Limits()
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.served = 0
+        self.ready_info: dict = {}
+        self._events: queue.Queue = queue.Queue()
+
+    # -- lifecycle
+    def start(self) -> dict:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [str(self.profile.python), str(WORKER_SCRIPT)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+            env=self.profile.env(), start_new_session=True, cwd=str(self.workspace),
+        )
+        log.close()
+        self._events = queue.Queue()
+        threading.Thread(target=self._read, args=(self.proc, self._events), daemon=True).start()
+        try:
+            ev = self._events.get(timeout=self.limits.ready_timeout_s)
+        except queue.Empty:
+            self.kill()
+            raise WorkerStartError(f"toolchain worker not ready after {self.limits.ready_timeout_s:.0f}s; "
+                                   f"see {self.log_path}") from None
+        if ev is None or ev.get("event") != "ready":
+            self.kill()
+            raise WorkerStartError(f"toolchain worker failed to start; see {self.log_path}")
+        self.ready_info = ev
+        return ev
+
+    @staticmethod
+    def _read(proc: subprocess.Popen, q: queue.Queue) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            try:
+                q.put(json.loads(raw))
+            except json.JSONDecodeError:
+                continue
+        q.put(None)  # EOF: the worker is gone
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+    def close(self) -> None:
+        if self.alive:
+            assert self.proc is not None and self.proc.stdin is not None
+            try:
+                self.proc.stdin.write(b'{"op": "exit"}\n')
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
+                pass
+        self.kill()
+
+    def rss_kb(self) -> int:
+        return _group_usage(self.proc.pid)[0] if self.alive and self.proc else 0
+
+    # -- work
+    def grade(self, request: dict) -> tuple[list[dict], dict]:
+        """Send one workspace; return (stage_end events, done event) or raise WorkerFailure."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self.served += 1
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerFailure(None, {"kind": "crash", "message": "worker gone before the request"}, []) from None
+        events: list[dict] = []
+        stage: str | None = None
+        deadline = time.monotonic() + 60.0  # between stages: the worker's own bookkeeping
+        while True:
+            try:
+                ev = self._events.get(timeout=0.25)
+            except queue.Empty:
+                ev = "tick"
+            if ev is None:
+                code = self.proc.poll() if self.proc else None
+                self.kill()
+                raise WorkerFailure(stage, {"kind": "crash", "message": f"toolchain process died (exit status {code})"
+                                            + (f" during {stage}" if stage else "")}, events)
+            if ev == "tick":
+                now = time.monotonic()
+                if now > deadline:
+                    self.kill()
+                    limit = self.limits.stage_timeout_s.get(stage or "", 60.0)
+                    raise WorkerFailure(stage, {"kind": "timeout",
+                                                "message": f"{stage or 'worker'} did not finish within {limit:.0f}s"},
+                                        events)
+                rss, nproc = _group_usage(self.proc.pid)
+                if rss > self.limits.memory_mb * 1024 or nproc > self.limits.max_processes:
+                    self.kill()
+                    what = (f"memory {rss // 1024} MB over the {self.limits.memory_mb} MB bound"
+                            if rss > self.limits.memory_mb * 1024
+                            else f"{nproc} processes over the bound of {self.limits.max_processes}")
+                    raise WorkerFailure(stage, {"kind": "resource-limit", "message": what}, events)
+                continue
+            kind = ev.get("event")
+            if kind == "stage_start":
+                stage = ev["stage"]
+                deadline = time.monotonic() + self.limits.stage_timeout_s.get(stage, 120.0)
+            elif kind == "stage_end":
+                events.append(ev)
+                stage = None
+                deadline = time.monotonic() + 60.0
+            elif kind == "done":
+                return events, ev
