@@ -58,5 +58,5 @@ def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     message = rule.message.format_map(values)
     suggestions = signal.get("suggestions") or []
     if suggestions:
-        message += "; did you mean " + " or ".join(f"`{s}`" for s in suggestions[:3]) + "?"
+        message += f"; did you mean `{suggestions[0]}`?"
     return rule, message

@@ -22,6 +22,7 @@ from .grade import VariantResult
 from .report import print_summary
 from .results import load_run
 from .runstore import RunStore
+from .workers import Limits
 
 app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, "
                        "synth and lint each response in a pinned toolchain, classify every failure "
@@ -83,6 +84,11 @@ def run(
     = None,
     keep_workspaces: Annotated[bool, typer.Option(help="Keep each variant's workspace for debugging.")] = False,
     quiet: Annotated[bool, typer.Option(help="No summary table, only the run directory.")] = False,
+    stage_timeout: Annotated[Optional[float], typer.Option(help="Seconds each execution stage may take "
+                                                               "(default: import 120, instantiate/synth 180, lint 240).")]
+    = None,
+    memory_mb: Annotated[int, typer.Option(help="Memory bound of one worker's process group while a stage runs.")]
+    = 6144,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -108,7 +114,10 @@ def run(
                      started_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
     total = sum(1 for t in tasks for v in variants if v in t.responses)
-    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces)
+    limits = Limits(memory_mb=memory_mb)
+    if stage_timeout is not None:
+        limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
+    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}

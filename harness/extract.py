@@ -243,6 +243,8 @@ def extract(markdown: str) -> Extraction:
             continue
         if "/" not in norm:
             norm = _place_bare(norm, all_text)
+        elif not norm.startswith(("lib/", "tests/", "test/")) and norm not in _ROOT_NAMES:
+            norm = _under_lib_if_referenced(norm, all_text)
         if norm.endswith(".py") and _looks_like_fragment(b.text):
             result.unmapped.append(UnmappedBlock(
                 b.index, b.md_line, b.lang, "snippet", f"fragment of {norm}, not a whole file", first))
@@ -265,11 +267,26 @@ def extract(markdown: str) -> Extraction:
     return result
 
 
-def _looks_like_fragment(text: str) -> bool:
-    """A named .py block that cannot stand alone because it starts indented (cut from a body).
+def _under_lib_if_referenced(path: str, all_text: str) -> str:
+    """``lambda/x.py`` where the code reads ``lib/lambda``: the response meant ``lib/lambda/x.py``."""
+    top = path.split("/", 1)[0]
+    if re.search(rf"""lib[/\\]{re.escape(top)}\b|["']lib["']\s*,\s*["']{re.escape(top)}["']""", all_text):
+        return f"lib/{path}"
+    return path
 
-    A block that merely fails to parse is kept: a whole file with a SyntaxError is a finding of
-    the import stage, not something extraction may hide.
+
+def _looks_like_fragment(text: str) -> bool:
+    """A named .py block that cannot stand alone: it starts indented (cut from a body), or it
+    does not parse and has none of the shape of a whole file (a signature, an elided excerpt).
+
+    A long block that opens with imports is kept even when it does not parse: a whole file with a
+    SyntaxError is a finding of the import stage, not something extraction may hide.
     """
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    return first[:1].isspace()
+    if first[:1].isspace():
+        return True
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return not _looks_like_whole_file(text)
+    return False

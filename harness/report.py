@@ -25,9 +25,14 @@ def gold_status(run: Run) -> dict[str, str]:
 def summary_table(run: Run) -> Table:
     gold = gold_status(run)
     synth = run.outcomes[run.outcomes["stage"] == "synth"].set_index(["task_id", "variant"])["status"]
-    table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False)
-    for col in ("task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "ideal"):
-        table.add_column(col, justify="right" if col in FAILURE_SEVERITIES else "left")
+    table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
+                  caption="C/H/M/L: findings by severity; ideal: whether the task's IDEAL passes (gold check)")
+    for col in ("task", "variant", "verdict", "worst"):
+        table.add_column(col, no_wrap=True)
+    for sev in FAILURE_SEVERITIES:
+        table.add_column(sev[0], justify="right", no_wrap=True)
+    table.add_column("synth", no_wrap=True)
+    table.add_column("ideal", overflow="fold")
     for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
         worst = row["worst_severity"] if isinstance(row["worst_severity"], str) else None
         table.add_row(

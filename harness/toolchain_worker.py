@@ -139,9 +139,14 @@ def _frames(tb, workspace: str) -> list[dict]:
 
 
 def _close_names(wanted: str, names: list[str]) -> list[str]:
-    prefixed = sorted(n for n in names if n != wanted and n.startswith(wanted))[:3]
+    """Nearest names, best first: a versioned twin (``XA``) before other spellings; struct
+    ``...Config`` classes only when a Config was asked for."""
+    if not wanted.endswith("Config"):
+        names = [n for n in names if not n.endswith("Config")]
+    twins = sorted((n for n in names if n != wanted and n.startswith(wanted) and len(n) - len(wanted) <= 2),
+                   key=len)
     close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
-    return list(dict.fromkeys(prefixed + close))[:5]
+    return list(dict.fromkeys(twins + close))[:5]
 
 
 def _suggest(exc: BaseException) -> dict:
