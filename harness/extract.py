@@ -279,8 +279,8 @@ def _looks_like_fragment(text: str) -> bool:
     """A named .py block that cannot stand alone: it starts indented (cut from a body), or it
     does not parse and has none of the shape of a whole file (a signature, an elided excerpt).
 
-    A long block that opens with imports is kept even when it does not parse: a whole file with a
-    SyntaxError is a finding of the import stage, not something extraction may hide.
+    A block that opens like a module (imports, docstring) is kept even when it does not parse: a
+    whole file with a SyntaxError is a finding of the import stage, not something extraction may hide.
     """
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if first[:1].isspace():
@@ -288,5 +288,14 @@ def _looks_like_fragment(text: str) -> bool:
     try:
         ast.parse(text)
     except (SyntaxError, ValueError):
-        return not _looks_like_whole_file(text)
+        return not _opens_like_a_module(text)
     return False
+
+
+def _opens_like_a_module(text: str) -> bool:
+    """First statement is an import, a docstring or a shebang: how files begin, not excerpts."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if lines and lines[0].startswith("#!"):
+        return True
+    code = [ln for ln in lines if not ln.lstrip().startswith("#")]
+    return bool(code) and re.match(r"(import\s|from\s+\S+\s+import\s|[rRuU]?(\"\"\"|\'\'\'))", code[0]) is not None

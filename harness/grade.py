@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -209,7 +208,15 @@ def findings_for(prep: Prepared, outcomes: list[StageOutcome]) -> list[Finding]:
     return findings
 
 
+ARTIFACT_ROOT = "/workspace"
+
+
 def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) -> list[str]:
+    """Keep each synthesized stack, with the workspace's absolute path written as ``/workspace``.
+
+    Slots (and backends) grade in different directories; a stack without a backend of its own gets
+    a local state path under it. Normalising makes the same input byte-identical wherever it ran.
+    """
     synth = next((o for o in outcomes if o.stage == "synth"), None)
     if synth is None or synth.status != "pass":
         return []
@@ -219,7 +226,8 @@ def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) 
         stack = Path(rel).parent.name
         target = dest / stack / "cdk.tf.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, target)
+        text = src.read_text(encoding="utf-8").replace(str(prep.workspace.root.resolve()), ARTIFACT_ROOT)
+        target.write_text(text, encoding="utf-8")
         kept.append(str(target))
     return kept
 

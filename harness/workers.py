@@ -47,22 +47,42 @@ class WorkerStartError(Exception):
     """The toolchain could not even start: an infra problem, never a model failure."""
 
 
-def _group_usage(pgid: int) -> tuple[int, int]:
-    """(RSS in kB, process count) of every process in a process group, from /proc."""
-    rss, count = 0, 0
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) != pgid:
-                continue
-            count += 1
-            rss += int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+            if int(fields[2]) == pgid:
+                pids.append(int(entry))
         except (OSError, IndexError, ValueError):
             continue
-    return rss, count
+    return pids
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared (copy-on-write) pages counted once across a forked group."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _group_usage(pgid: int, max_processes: int | None = None) -> tuple[int, int]:
+    """(memory in kB as summed PSS, process count) of a process group, from /proc.
+
+    When the count is already over ``max_processes`` the memory is not read (a fork bomb
+    would make that slow, and the count alone decides)."""
+    pids = _group_pids(pgid)
+    if max_processes is not None and len(pids) > max_processes:
+        return 0, len(pids)
+    return sum(_pss_kb(p) for p in pids), len(pids)
 
 
 class LocalWorker:
@@ -175,12 +195,12 @@ class LocalWorker:
                     raise WorkerFailure(stage, {"kind": "timeout",
                                                 "message": f"{stage or 'worker'} did not finish within {limit:.0f}s"},
                                         events)
-                rss, nproc = _group_usage(self.proc.pid)
-                if rss > self.limits.memory_mb * 1024 or nproc > self.limits.max_processes:
+                rss, nproc = _group_usage(self.proc.pid, self.limits.max_processes)
+                if nproc > self.limits.max_processes or rss > self.limits.memory_mb * 1024:
                     self.kill()
-                    what = (f"memory {rss // 1024} MB over the {self.limits.memory_mb} MB bound"
-                            if rss > self.limits.memory_mb * 1024
-                            else f"{nproc} processes over the bound of {self.limits.max_processes}")
+                    what = (f"{nproc} processes over the bound of {self.limits.max_processes}"
+                            if nproc > self.limits.max_processes
+                            else f"memory {rss // 1024} MB over the {self.limits.memory_mb} MB bound")
                     raise WorkerFailure(stage, {"kind": "resource-limit", "message": what}, events)
                 continue
             kind = ev.get("event")

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install the harness into .venv and the pinned CDKTF toolchain into its own venv
+# (under $TAPGRADE_HOME, default ~/.cache/tapgrade). Idempotent: a second run reuses both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/harness toolchain install

@@ -1,0 +1,91 @@
+"""The catalogue and the classifier: reference-analysis severities and catalogue integrity."""
+
+from __future__ import annotations
+
+import pytest
+
+from graders.catalogue import PYLINT_RULES, RULES, SEVERITIES
+from graders.classify import classify
+
+
+def test_rule_ids_are_unique_and_severities_known() -> None:
+    ids = [r.id for r in (*RULES, *PYLINT_RULES.values())]
+    assert len(ids) == len(set(ids))
+    assert all(r.severity in SEVERITIES for r in (*RULES, *PYLINT_RULES.values()))
+    assert all(r.title and r.root_cause and r.fix_hint for r in (*RULES, *PYLINT_RULES.values()))
+
+
+def test_provider_class_import_error_is_critical_with_suggestion() -> None:
+    sig = {"kind": "exception", "type": "ImportError", "qualified_type": "builtins.ImportError",
+           "message": "cannot import name 'S3BucketReplicationConfiguration' from "
+                      "'cdktf_cdktf_provider_aws.s3_bucket_replication_configuration'",
+           "missing_name": "S3BucketReplicationConfiguration",
+           "from_module": "cdktf_cdktf_provider_aws.s3_bucket_replication_configuration",
+           "suggestions": ["S3BucketReplicationConfigurationA"],
+           "frames": [{"file": "lib/tap_stack.py", "line": 7, "function": "<module>", "code": ""}]}
+    rule, msg = classify("import", sig)
+    assert (rule.id, rule.severity) == ("import.provider-class-name", "Critical")
+    assert "`S3BucketReplicationConfigurationA`" in msg
+
+
+def test_contract_type_error_from_tap_py_is_critical() -> None:
+    sig = {"kind": "exception", "type": "TypeError", "qualified_type": "builtins.TypeError",
+           "message": "TapStack.__init__() got an unexpected keyword argument 'state_bucket'",
+           "frames": [{"file": "tap.py", "line": 40, "function": "<module>", "code": "TapStack("}]}
+    rule, _ = classify("instantiate", sig)
+    assert (rule.id, rule.severity) == ("contract.tapstack-signature", "Critical")
+
+
+def test_unexpected_argument_inside_the_stack_is_not_the_contract() -> None:
+    sig = {"kind": "exception", "type": "TypeError", "qualified_type": "builtins.TypeError",
+           "message": "S3Bucket.__init__() got an unexpected keyword argument 'bucket_name'",
+           "frames": [{"file": "tap.py", "line": 40, "function": "<module>", "code": ""},
+                      {"file": "lib/tap_stack.py", "line": 12, "function": "__init__", "code": ""}]}
+    assert classify("instantiate", sig)[0].id == "jsii.unexpected-argument"
+
+
+def test_jsii_deserialize_is_critical() -> None:
+    sig = {"kind": "exception", "type": "JSIIError", "qualified_type": "jsii.errors.JSIIError",
+           "message": "Passed to parameter config of new @cdktf/provider-aws.dynamodbTable.DynamodbTable: "
+                      "Unable to deserialize value as @cdktf/provider-aws.dynamodbTable.DynamodbTableConfig\n"
+                      "├── ...", "frames": []}
+    rule, msg = classify("instantiate", sig)
+    assert (rule.id, rule.severity) == ("jsii.struct-deserialize", "Critical")
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("symbol,category,rule_id,severity", [
+    ("unspecified-encoding", "warning", "lint.unspecified-encoding", "High"),
+    ("unused-import", "warning", "lint.unused-import", "Medium"),
+    ("line-too-long", "convention", "lint.line-too-long", "Low"),
+    ("unused-argument", "warning", "lint.warning", "Medium"),
+    ("no-member", "error", "lint.error", "High"),
+    ("consider-using-f-string", "convention", "lint.convention", "Low"),
+])
+def test_pylint_messages(symbol: str, category: str, rule_id: str, severity: str) -> None:
+    sig = {"kind": "pylint", "symbol": symbol, "category": category, "msg_id": "X", "message": "m",
+           "file": "lib/tap_stack.py", "line": 3}
+    rule, _ = classify("lint", sig)
+    assert (rule.id, rule.severity) == (rule_id, severity)
+
+
+@pytest.mark.parametrize("stage,sig,rule_id", [
+    ("extract", {"kind": "no-stack-module", "message": "m"}, "extract.no-stack-module"),
+    ("extract", {"kind": "no-code", "message": "m"}, "extract.no-code"),
+    ("extract", {"kind": "unmapped-block", "block_kind": "module", "message": "m"}, "extract.unmapped-module"),
+    ("extract", {"kind": "unmapped-block", "block_kind": "snippet", "message": "m"}, "extract.unmapped-block"),
+    ("instantiate", {"kind": "timeout", "message": "m"}, "exec.timeout"),
+    ("synth", {"kind": "crash", "message": "m"}, "exec.crash"),
+    ("import", {"kind": "resource-limit", "message": "m"}, "exec.resource-limit"),
+    ("import", {"kind": "exception", "type": "SyntaxError", "qualified_type": "builtins.SyntaxError",
+                "message": "m", "frames": []}, "import.syntax-error"),
+    ("synth", {"kind": "exception", "type": "ValueError", "qualified_type": "builtins.ValueError",
+               "message": "m", "frames": []}, "synth.error"),
+])
+def test_other_signals(stage: str, sig: dict, rule_id: str) -> None:
+    assert classify(stage, sig)[0].id == rule_id
+
+
+def test_unknown_signal_is_an_error_not_a_silent_pass() -> None:
+    with pytest.raises(LookupError):
+        classify("lint", {"kind": "mystery"})

@@ -1,0 +1,123 @@
+"""End to end through the real CLI and the real pinned toolchain (no mocks): the example tasks,
+a corpus slice, and the reference task's expected findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.results import load_run, stage_reach
+
+from .conftest import CORPUS, TASKS, run_cli
+
+pytestmark = pytest.mark.toolchain
+SLICE = ["Pr7427", "Pr4318", "Pr7180", "Pr2364", "Pr7434", "Pr6343"]
+
+
+@pytest.fixture(scope="session")
+def examples_run(toolchain_ready, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", str(TASKS), "--out", str(out), "--run-id", "examples", "--workers", "2")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "examples")
+
+
+@pytest.fixture(scope="session")
+def slice_run(toolchain_ready, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", *(str(CORPUS / i) for i in SLICE), "--out", str(out), "--run-id", "slice")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "slice")
+
+
+def rules(run, task: str, variant: str) -> set[tuple[str, str, str]]:
+    f = run.findings
+    f = f[(f.task_id == task) & (f.variant == variant) & (f.severity != "Info")]
+    return {(r.stage, r.rule_id, r.severity) for r in f.itertuples()}
+
+
+def test_summary_table_is_printed(examples_run) -> None:
+    proc, run = examples_run
+    for task in ("payments-dr", "static-site"):
+        assert task in proc.stdout
+    assert "findings:" in proc.stdout and "run directory:" in proc.stdout
+
+
+def test_payments_dr_model_reports_what_the_foundation_stages_can_see(examples_run) -> None:
+    _, run = examples_run
+    got = rules(run, "payments-dr", "model")
+    assert ("import", "import.provider-class-name", "Critical") in got
+    assert ("lint", "lint.unspecified-encoding", "High") in got
+    assert ("lint", "lint.unused-import", "Medium") in got
+    assert ("lint", "lint.line-too-long", "Low") in got
+    f = run.findings
+    crit = f[(f.task_id == "payments-dr") & (f.rule_id == "import.provider-class-name")].iloc[0]
+    assert "S3BucketReplicationConfigurationA" in crit.message
+    md = (TASKS / "payments-dr" / "MODEL_RESPONSE.md").read_text().splitlines()
+    assert "S3BucketReplicationConfiguration" in md[int(crit.md_line) - 1]  # mapped back to the markdown
+    enc = f[(f.task_id == "payments-dr") & (f.rule_id == "lint.unspecified-encoding")].iloc[0]
+    assert "open(" in md[int(enc.md_line) - 1]
+
+
+def test_ideals_and_passing_task_pass(examples_run) -> None:
+    _, run = examples_run
+    v = run.variants.set_index(["task_id", "variant"])["verdict"]
+    assert v[("payments-dr", "ideal")] == "pass"
+    assert v[("static-site", "model")] == "pass" and v[("static-site", "ideal")] == "pass"
+    assert rules(run, "static-site", "model") == set()
+
+
+def test_synthesized_json_is_kept(examples_run) -> None:
+    _, run = examples_run
+    art = run.variants.set_index(["task_id", "variant"])["artifacts"][("static-site", "model")]
+    doc = json.loads(Path(art[0]).read_text())
+    assert "aws_s3_bucket" in doc["resource"]
+    assert doc["terraform"]["backend"]["s3"]["bucket"] == "iac-rlhf-tf-states"
+
+
+def test_run_json_records_versions_and_times(examples_run) -> None:
+    _, run = examples_run
+    meta = run.meta
+    assert meta["status"] == "finished" and meta["backend"] == "local"
+    assert meta["toolchain"]["packages"]["cdktf-cdktf-provider-aws"] == "21.20.0"
+    assert meta["started_at"] <= meta["finished_at"]
+
+
+def test_pr7427_model_reference_findings(slice_run) -> None:
+    _, run = slice_run
+    f = run.findings
+    f = f[(f.task_id == "Pr7427") & (f.variant == "model")]
+    imp = f[f.rule_id == "import.provider-class-name"]
+    assert len(imp) == 1 and imp.iloc[0].stage == "import" and imp.iloc[0].severity == "Critical"
+    assert "S3BucketReplicationConfiguration " in imp.iloc[0].message + " "
+    assert "`S3BucketReplicationConfigurationA`" in imp.iloc[0].message
+    assert (f.rule_id == "lint.unspecified-encoding").any()
+    assert set(f[f.rule_id == "lint.unspecified-encoding"].severity) == {"High"}
+    assert set(f[f.rule_id == "lint.line-too-long"].severity) == {"Low"}
+
+
+def test_slice_gold_check_and_no_infra_errors(slice_run) -> None:
+    proc, run = slice_run
+    assert not (run.outcomes.status == "infra-error").any()
+    v = run.variants.set_index(["task_id", "variant"])["verdict"]
+    assert v[("Pr7427", "ideal")] == "pass"
+    assert v[("Pr7434", "ideal")] == "no-code"  # descriptive IDEAL: flagged, not counted as a model failure
+    assert "no runnable code" in proc.stdout
+    reach = stage_reach(run)
+    assert reach.loc["ideal", "synth"] >= 2 and reach.loc["model", "variants"] == len(SLICE)
+
+
+def test_results_frames_have_the_documented_columns(slice_run) -> None:
+    _, run = slice_run
+    for col in ("task_id", "variant", "stage", "severity", "rule_id", "message"):
+        assert col in run.findings.columns
+    assert {"task_id", "variant", "stage", "status", "duration_s"} <= set(run.outcomes.columns)
+    assert len(run.outcomes) == 5 * len(run.variants)  # every stage of every variant has an outcome
+
+
+def test_cli_rejects_bad_input_clearly(toolchain_ready, tmp_path) -> None:
+    proc = run_cli("run", str(tmp_path / "nope"), "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr and "no gradable task" in proc.stderr

@@ -1,0 +1,76 @@
+"""Workspace: the entry-point precedence, the template's contract, protected files."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+from harness.bundles import load_task
+from harness.extract import extract
+from harness.workspace import choose_entry, materialize, template_text
+
+from .conftest import CORPUS, corpus_ids, write_task
+
+CONTRACT_ENV = ["ENVIRONMENT_SUFFIX", "TERRAFORM_STATE_BUCKET", "TERRAFORM_STATE_BUCKET_REGION", "AWS_REGION",
+                "REPOSITORY", "COMMIT_AUTHOR", "PR_NUMBER", "TEAM"]
+CONTRACT_KWARGS = {"environment_suffix", "state_bucket", "state_bucket_region", "aws_region", "default_tags"}
+
+
+def test_template_tap_py_reads_the_contract_env_and_passes_the_contract_kwargs() -> None:
+    tree = ast.parse(template_text("tap.py"))
+    getenv = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
+              and getattr(n.func, "attr", "") == "getenv"}
+    assert set(CONTRACT_ENV) <= getenv
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "TapStack")
+    assert {k.arg for k in call.keywords} == CONTRACT_KWARGS
+    assert len(call.args) == 2  # (app, f"TapStack{suffix}")
+
+
+def test_entry_precedence(tmp_path: Path) -> None:
+    own_tap = "from cdktf import App\nfrom lib.main_stack import MainStack\nApp().synth()\n"
+    ideal_with_tap = ("## File: tap.py\n```python\nfrom cdktf import App\nfrom lib.other import Other\n"
+                      "app = App()\nOther(app, 'x')\napp.synth()\n```\n")
+    task = load_task(write_task(tmp_path, "own", "m", ideal_with_tap, tap=own_tap))
+    assert choose_entry(task).origin == "task"
+    assert choose_entry(task).stack_modules == ["lib.main_stack"]
+    # harness layout without its own tap.py: the template (an IDEAL's tap.py is not the contract here)
+    assert choose_entry(load_task(write_task(tmp_path, "tmpl", "m", ideal_with_tap))).origin == "template"
+    # archive layout: the IDEAL's tap.py
+    arch = tmp_path / "arch"
+    arch.mkdir()
+    (arch / "metadata.json").write_text(json.dumps({"platform": "cdktf", "language": "py"}))
+    (arch / "PROMPT.md").write_text("p")
+    (arch / "MODEL_RESPONSE.md").write_text("m")
+    (arch / "IDEAL_RESPONSE.md").write_text(ideal_with_tap)
+    entry = choose_entry(load_task(arch))
+    assert entry.origin == "ideal" and entry.stack_modules == ["lib.other"]
+
+
+def test_corpus_entry_origins_are_recorded() -> None:
+    origins = {i: choose_entry(load_task(CORPUS / i)).origin for i in corpus_ids()}
+    assert set(origins.values()) <= {"ideal", "template"}
+    assert origins["Pr4318"] == "ideal"  # its IDEAL states tap.py in full
+
+
+def test_response_tap_py_is_recorded_not_written_and_paths_stay_inside(tmp_path: Path) -> None:
+    md = ("## File: tap.py\n```python\nprint('mine')\n```\n## File: cdktf.json\n```json\n{}\n```\n"
+          "## File: lib/tap_stack.py\n```python\nimport os\n```\n")
+    task = load_task(write_task(tmp_path / "t", "t1", md))
+    e = extract(md)
+    ws = materialize(tmp_path / "ws", task, e, choose_entry(task))
+    assert (ws.root / "tap.py").read_text() == template_text("tap.py")
+    assert json.loads((ws.root / "cdktf.json").read_text())["projectId"] == "tapgrade-template"
+    assert set(ws.skipped) == {"tap.py", "cdktf.json"}
+    assert ws.lint_targets == ["lib/tap_stack.py"]
+    assert (ws.root / ".pylintrc").exists() and (ws.root / "lib" / "__init__.py").exists()
+
+
+def test_materialize_keeps_the_directory_inode(tmp_path: Path) -> None:
+    task = load_task(write_task(tmp_path / "t", "t1", "x"))
+    dest = tmp_path / "ws"
+    dest.mkdir()
+    (dest / "stale.py").write_text("old")
+    inode = dest.stat().st_ino
+    materialize(dest, task, extract("x"), choose_entry(task))
+    assert dest.stat().st_ino == inode and not (dest / "stale.py").exists()
