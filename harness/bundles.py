@@ -101,7 +101,7 @@ def load_task(root: Path) -> Task:
             responses[md.stem] = md
     if not responses:
         raise BundleError(root, "no MODEL_RESPONSE.md, IDEAL_RESPONSE.md or responses/*.md")
-    for variant, md in responses.items():
+    for md in responses.values():
         try:
             md.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:

@@ -119,7 +119,7 @@ def run(
         limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
     opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _terminate)
     counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
     with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
@@ -135,11 +135,16 @@ def run(
         except KeyboardInterrupt:
             store.write_meta(status="interrupted", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
             err.print(f"[yellow]interrupted[/]; partial results kept in {store.root}")
-            raise typer.Exit(130)
+            raise typer.Exit(130) from None
     store.write_meta(status="finished", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
     if not quiet:
         print_summary(load_run(store.root), console)
     console.print(f"run directory: {store.root}")
+
+
+def _terminate(_signum, _frame) -> None:
+    """SIGTERM ends a run like Ctrl-C: workers killed, partial results kept, status 'interrupted'."""
+    raise KeyboardInterrupt
 
 
 @app.command()
@@ -149,7 +154,7 @@ def show(run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<ru
         print_summary(load_run(run_dir), console)
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/]")
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -80,12 +80,12 @@ class VariantResult:
 
     @property
     def verdict(self) -> str:
-        by_stage = {o.stage: o for o in self.outcomes}
-        if any(o.status == "infra-error" for o in self.outcomes):
+        status = {o.stage: o.status for o in self.outcomes}
+        if "infra-error" in status.values():
             return "infra-error"
         if not any(f.endswith(".py") for f in self.files):
             return "no-code"
-        if self.worst_severity in ("Critical", "High") or by_stage.get("synth", StageOutcome("synth", "")).status != "pass":
+        if self.worst_severity in ("Critical", "High") or status.get("synth") != "pass":
             return "fail"
         return "pass"
 
@@ -124,7 +124,7 @@ def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
         signals.append({"kind": "no-stack-module",
                         "message": f"the entry point imports {', '.join(missing)} but the response has no "
                                    + ", ".join(m.replace(".", "/") + ".py" for m in missing)})
-    if "tap.py" in extraction.files and ws.entry.origin != "response":
+    if "tap.py" in extraction.files:
         f = extraction.files["tap.py"]
         signals.append({"kind": "entry-ignored", "message": f"response tap.py (line {f.md_line}) recorded; "
                         f"the {ws.entry.origin} entry point was used", "md_line": f.md_line})

@@ -18,7 +18,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cdktf-py"
 
 def extraction_figures() -> None:
     tasks, _ = discover([CORPUS])
-    print(f"| responses | count | yield lib/tap_stack.py | yield any .py | unmapped module-like blocks |")
+    print("| responses | count | yield lib/tap_stack.py | yield any .py | unmapped module-like blocks |")
     print("|---|---|---|---|---|")
     for variant in ("model", "ideal"):
         rows = [extract(t.responses[variant].read_text(encoding="utf-8")) for t in tasks if variant in t.responses]
