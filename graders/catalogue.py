@@ -32,6 +32,10 @@ class Rule:
     # Match on the raw signal: every key must match (regex search for strings, equality for others).
     when: dict = field(default_factory=dict)
     message: str = "{message}"
+    repair: str | None = None  # name of a mechanical repair in graders/repairs.py
+    # Identity of the defect, shared by the static and the execution evidence of it, so the two
+    # merge into one finding. Formatted like ``message``; static signals carry theirs as {defect}.
+    defect: str | None = None
 
 
 EXEC = "*"
@@ -59,27 +63,61 @@ RULES: tuple[Rule, ...] = (
     Rule("extract.response-entry-ignored", "extract", "Info", "Response's own entry point not used",
          "The entry point belongs to the task; the response's tap.py is recorded, never run.",
          "Keep the task's tap.py contract.", {"kind": "entry-ignored"}),
+    # --- static (parsed, never run; names resolved against the installed toolchain) ------------
+    Rule("static.provider-class-name", "static", "Critical", "Provider class name does not exist",
+         "The code imports a class the installed AWS provider does not define; several resources "
+         "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
+         "Import the suggested class name.",
+         {"kind": "static-import", "from_module": r"^cdktf_cdktf_provider_aws\b"},
+         "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
+    Rule("static.toolchain-name", "static", "Critical", "cdktf/constructs name does not exist",
+         "The code imports a name the pinned cdktf or constructs does not export.",
+         "Import the suggested name.", {"kind": "static-import"},
+         "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
+    Rule("static.module-missing", "static", "Critical", "Toolchain module does not exist",
+         "The code imports a provider (or cdktf) module that does not exist in the pinned toolchain.",
+         "Import the suggested module.", {"kind": "static-module"}, "no module {missing_module}",
+         repair="rename-module", defect="{defect}"),
+    Rule("static.contract", "static", "Critical", "TapStack constructor does not match the tap.py contract",
+         "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
+         "default_tags; the TapStack __init__ does not accept them.",
+         "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.",
+         {"kind": "static-contract"}, "{type}: {message}", repair="accept-contract", defect="{defect}"),
+    Rule("static.struct-dict", "static", "Critical", "Plain dict where a typed struct is required",
+         "A nested configuration was given as a dict whose keys jsii cannot deserialize into the "
+         "provider's struct class (jsii maps only camelCase keys; snake_case needs the struct class).",
+         "Build the struct class (e.g. DynamodbTableGlobalSecondaryIndex(...)) instead of a dict.",
+         {"kind": "static-struct-dict"}, "{message}{detail}", repair="dict-to-struct", defect="{defect}"),
+    Rule("static.struct-dict-dropped", "static", "Medium", "Struct keys silently dropped",
+         "A list of structs was given dicts with snake_case (or unknown) keys; jsii maps only camelCase "
+         "keys of dicts in a list and drops the rest, so that configuration never reaches Terraform. The "
+         "stack synthesizes; validate/plan decide what the loss breaks.",
+         "Build the struct class, or use the camelCase attribute names.",
+         {"kind": "static-struct-dropped"}, "{message}{detail}", repair="dict-to-struct", defect="{defect}"),
+    Rule("static.unknown-argument", "static", "Critical", "Unknown argument to a provider class",
+         "A resource, data source or struct is given a keyword argument it does not have.",
+         "Use the argument names of the pinned provider.", {"kind": "static-unknown-arg"}, "{message}", defect="{defect}"),
     # --- import / instantiate / synth ----------------------------------------------------------
     Rule("import.provider-class-name", EXEC, "Critical", "Provider class name does not exist",
          "The code imports a class the installed AWS provider does not define; several resources "
          "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
          "Import the suggested class name.",
          {"kind": "exception", "type": "ImportError", "from_module": r"^cdktf_cdktf_provider_aws\b"},
-         "cannot import {missing_name} from {from_module}"),
+         "cannot import {missing_name} from {from_module}", repair="rename-import", defect="import:{from_module}:{missing_name}"),
     Rule("import.provider-module-missing", EXEC, "Critical", "Provider module does not exist",
          "The code imports a provider submodule that does not exist in the pinned provider.",
          "Import the suggested module.",
          {"kind": "exception", "type": "ModuleNotFoundError", "missing_module": r"^cdktf_cdktf_provider_aws\."},
-         "no module {missing_module}"),
+         "no module {missing_module}", repair="rename-module", defect="module:{missing_module}"),
     Rule("import.cdktf-name", EXEC, "Critical", "cdktf/constructs name does not exist",
          "The code imports a name cdktf or constructs does not export in the pinned version.",
          "Import the suggested name.",
          {"kind": "exception", "type": "ImportError", "from_module": r"^(cdktf|constructs)\b"},
-         "cannot import {missing_name} from {from_module}"),
+         "cannot import {missing_name} from {from_module}", defect="import:{from_module}:{missing_name}"),
     Rule("import.module-not-found", EXEC, "Critical", "Module not found",
          "The code imports a module that neither the response nor the toolchain provides.",
          "Provide the module or depend only on the toolchain's packages.",
-         {"kind": "exception", "type": "ModuleNotFoundError"}),
+         {"kind": "exception", "type": "ModuleNotFoundError"}, defect="module:{missing_module}"),
     Rule("import.syntax-error", EXEC, "Critical", "Syntax error",
          "The module does not parse, so nothing can be imported.", "Fix the syntax error.",
          {"kind": "exception", "type": r"^(SyntaxError|IndentationError|TabError)$"}),
@@ -99,21 +137,23 @@ RULES: tuple[Rule, ...] = (
          "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.",
          {"kind": "exception", "type": "TypeError",
           "message": r"__init__\(\) (got an unexpected keyword argument|missing \d+ required)",
-          "top_file": r"^tap\.py$"}, "{type}: {message}"),
+          "top_file": r"^tap\.py$"}, "{type}: {message}", repair="accept-contract", defect="contract"),
     Rule("jsii.struct-deserialize", EXEC, "Critical", "Plain dict where a typed struct is required",
          "A nested configuration was given as a dict (or list of dicts) that jsii cannot deserialize "
          "into the provider's struct class.",
          "Build the struct class (e.g. DynamodbTableGlobalSecondaryIndex(...)) instead of a dict.",
-         {"kind": "exception", "message": r"Unable to deserialize value as"}, "{message_head}"),
+         {"kind": "exception", "message": r"Unable to deserialize value as"}, "{message_head}",
+         repair="dict-to-struct", defect="struct:{top_file}:{top_line}"),
     Rule("jsii.unexpected-argument", EXEC, "Critical", "Unknown argument to a provider class",
          "A resource, data source or struct was given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.",
          {"kind": "exception", "type": "TypeError", "message": r"got an unexpected keyword argument"},
-         "{type}: {message}"),
+         "{type}: {message}", defect="arg:{top_file}:{top_line}:{arg}"),
     Rule("jsii.missing-argument", EXEC, "Critical", "Missing required argument to a provider class",
          "A resource, data source or struct was built without a required argument.",
          "Pass every required argument.",
-         {"kind": "exception", "type": "TypeError", "message": r"missing \d+ required"}, "{type}: {message}"),
+         {"kind": "exception", "type": "TypeError", "message": r"missing \d+ required"}, "{type}: {message}",
+         defect="struct:{top_file}:{top_line}"),
     Rule("jsii.error", EXEC, "Critical", "jsii runtime error",
          "The CDKTF runtime rejected a value or a call.", "Read the message; fix the value's type or shape.",
          {"kind": "exception", "qualified_type": r"^jsii\."}, "{type}: {message_head}"),

@@ -20,7 +20,9 @@ def derived(signal: dict) -> dict:
     top = frames[-1] if frames else {}
     msg = str(signal.get("message", ""))
     head = next((ln.strip() for ln in msg.splitlines() if ln.strip()), "")
-    return {**signal, "top_file": top.get("file", ""), "top_line": top.get("line"), "message_head": head[:500]}
+    arg = re.search(r"unexpected keyword argument '(\w+)'", msg)
+    return {**signal, "top_file": top.get("file", ""), "top_line": top.get("line"), "message_head": head[:500],
+            "arg": arg.group(1) if arg else ""}
 
 
 def _matches(rule: Rule, stage: str, sig: dict) -> bool:
@@ -46,6 +48,12 @@ def _matches(rule: Rule, stage: str, sig: dict) -> bool:
 
 def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     """The first matching rule and the rendered message; every signal gets a rule."""
+    rule, message, _ = classify_defect(stage, signal)
+    return rule, message
+
+
+def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
+    """Like ``classify``, plus the defect key (None: this finding merges with nothing)."""
     sig = derived(signal)
     rule = None
     if signal.get("kind") == "pylint" and signal.get("symbol") in PYLINT_RULES:
@@ -59,4 +67,5 @@ def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     suggestions = signal.get("suggestions") or []
     if suggestions:
         message += f"; did you mean `{suggestions[0]}`?"
-    return rule, message
+    defect = rule.defect.format_map(values) if rule.defect else None
+    return rule, message, defect

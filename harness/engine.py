@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .bundles import Task
-from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records,
-                    worker_outcomes)
+from .grade import CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
+from .onepass import continue_with_repairs
 from .runstore import RunStore
 from .toolchain import Profile
 from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
@@ -86,16 +86,16 @@ class Slot:
             self.worker.close()
             self.worker = None
 
-    def run(self, prep: Prepared) -> list[StageOutcome]:
-        assert prep.request is not None
-        request = dict(prep.request)
+    def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
+        """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
+        stages = request["stages"]
         last: WorkerFailure | None = None
         for _attempt in range(2):
             try:
                 events, done = self.ensure().grade(request)
             except WorkerStartError as exc:
                 self.worker = None
-                return worker_outcomes(prep, [], infra=str(exc))
+                return worker_outcomes(prep, [], infra=str(exc), stages=stages, round_=round_)
             except WorkerFailure as exc:
                 self.worker = None  # already killed
                 last = exc
@@ -105,7 +105,7 @@ class Slot:
             if done.get("dirty") or w.served >= self.opts.recycle_after \
                     or w.rss_kb() > self.opts.recycle_rss_mb * 1024:
                 self.retire()
-            return worker_outcomes(prep, events)
+            return worker_outcomes(prep, events, stages=stages, round_=round_)
         assert last is not None
         outcomes_events = list(last.events)
         done_stages = {e["stage"] for e in outcomes_events} | {last.stage}
@@ -116,7 +116,7 @@ class Slot:
                 outcomes_events += more
             except (WorkerFailure, WorkerStartError):
                 self.worker = None
-        return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal))
+        return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
 
 
 def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
@@ -151,10 +151,12 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                 log_dir = store.log_dir(task.id, variant)
                 prep = prepare(task, variant, entry_for(task), profile, slot.workspace, log_dir,
                                variant_env(task, created_at))
-                worker = slot.run(prep) if prep.request is not None else worker_outcomes(prep, [])
+                first = slot.run(prep, prep.request) if prep.request is not None else worker_outcomes(prep, [])
+                outcomes, findings, repairs = continue_with_repairs(
+                    prep, first, lambda req, rnd: slot.run(prep, req, rnd))
                 if stop.is_set():
                     return  # interrupted mid-variant: record nothing partial
-                result = finish(prep, worker, store.artifact_dir(task.id, variant))
+                result = finish(prep, outcomes, findings, repairs, store.artifact_dir(task.id, variant))
                 for kind, recs in records(result, store.run_id).items():
                     store.append(kind, recs)
                 if opts.keep_workspaces:

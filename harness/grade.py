@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
-from graders.classify import classify
+from graders.classify import classify_defect
 
 from . import __version__
 from .bundles import Task
@@ -21,9 +21,9 @@ from .extract import Extraction, extract
 from .toolchain import Profile
 from .workspace import Entry, Workspace, materialize, template_digest
 
-STAGES = ("extract", "import", "instantiate", "synth", "lint")
+STAGES = ("extract", "static", "import", "instantiate", "synth", "lint")
 CHAIN = ("import", "instantiate", "synth")
-WORKER_STAGES = ("import", "instantiate", "synth", "lint")
+WORKER_STAGES = ("static", "import", "instantiate", "synth", "lint")
 
 
 @dataclass
@@ -34,6 +34,7 @@ class StageOutcome:
     duration_s: float = 0.0
     signals: list[dict] = field(default_factory=list)
     data: dict = field(default_factory=dict)
+    round: int = 0  # 0: the response as written; n: after n repairs (see onepass.py)
 
 
 @dataclass
@@ -49,6 +50,10 @@ class Finding:
     root_cause: str = ""
     fix_hint: str = ""
     evidence: dict = field(default_factory=dict)
+    defect: str | None = None  # static and execution evidence of one defect share this key
+    sources: list[str] = field(default_factory=list)  # stages that saw it
+    round: int = 0
+    depends_on: list[str] = field(default_factory=list)  # repair ids it was found after
 
 
 @dataclass
@@ -72,6 +77,8 @@ class VariantResult:
     outcomes: list[StageOutcome]
     findings: list[Finding]
     artifacts: list[str]
+    repairs: list[dict] = field(default_factory=list)
+    artifacts_repaired: list[str] = field(default_factory=list)
 
     @property
     def worst_severity(self) -> str | None:
@@ -80,7 +87,7 @@ class VariantResult:
 
     @property
     def verdict(self) -> str:
-        status = {o.stage: o.status for o in self.outcomes}
+        status = {o.stage: o.status for o in self.outcomes if o.round == 0}
         if "infra-error" in status.values():
             return "infra-error"
         if not any(f.endswith(".py") for f in self.files):
@@ -155,20 +162,22 @@ def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: 
     if ws.lint_targets or not blocked:
         request = {
             "workspace": str(ws.root), "entry": "tap.py", "stack_modules": ws.entry.stack_modules,
-            "lint_files": ws.lint_targets, "rcfile": str(ws.rcfile), "log_dir": str(log_dir),
+            "lint_files": ws.lint_targets, "static_files": ws.lint_targets, "rcfile": str(ws.rcfile),
+            "log_dir": str(log_dir),
             "stages": list(WORKER_STAGES), "blocked": blocked, "env": env,
         }
     return Prepared(task, variant, input_hash(task, variant, entry, profile), extraction, ws, outcome, request)
 
 
 def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | None, dict] | None = None,
-                    infra: str | None = None) -> list[StageOutcome]:
+                    infra: str | None = None, stages: tuple[str, ...] | list[str] = WORKER_STAGES,
+                    round_: int = 0) -> list[StageOutcome]:
     """Stage outcomes for the worker stages, from events, a failure (stage, signal) or an infra error."""
     got = {e["stage"]: StageOutcome(e["stage"], e["status"], e.get("reason"), e.get("duration_s", 0.0),
-                                    e.get("signals", []), e.get("data", {})) for e in events}
+                                    e.get("signals", []), e.get("data", {}), round_) for e in events}
     out = []
-    blocked = None if prep.extract_outcome.status == "pass" else "extract failed"
-    for stage in WORKER_STAGES:
+    blocked = None if prep.extract_outcome.status == "pass" or round_ > 0 else "extract failed"
+    for stage in stages:
         if stage in got:
             out.append(got[stage])
         elif infra is not None:
@@ -183,6 +192,7 @@ def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | Non
             out.append(StageOutcome(stage, "skipped", "no Python files in the response"))
         else:
             out.append(StageOutcome(stage, "skipped", f"worker stopped at {failure[0] if failure else '?'}"))
+        out[-1].round = round_
         if stage in CHAIN and out[-1].status != "pass" and blocked is None:
             blocked = f"{stage} {out[-1].status}"
     return out
@@ -193,19 +203,54 @@ def _md_line(extraction: Extraction, file: str | None, line: int | None) -> int 
     return f.md_line + line - 1 if f is not None and line else None
 
 
-def findings_for(prep: Prepared, outcomes: list[StageOutcome]) -> list[Finding]:
+def findings_for(prep: Prepared, outcomes: list[StageOutcome], depends_on: list[str] | None = None) -> list[Finding]:
+    """Classified findings of some outcomes (one round), unmerged."""
     findings = []
     for o in outcomes:
         for sig in o.signals:
-            rule, message = classify(o.stage, sig)
+            rule, message, defect = classify_defect(o.stage, sig)
             frames = sig.get("frames") or []
             file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
             if file and prep.workspace.root and str(file).startswith(str(prep.workspace.root)):
                 file = str(Path(file).relative_to(prep.workspace.root))
             md_line = sig.get("md_line") or _md_line(prep.extraction, file, line)
             findings.append(Finding(o.stage, rule.id, rule.severity, rule.title, message, file, line, md_line,
-                                    rule.root_cause, rule.fix_hint, sig))
+                                    rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
+                                    list(depends_on or [])))
     return findings
+
+
+def merge_findings(findings: list[Finding]) -> list[Finding]:
+    """One row per defect: static and execution evidence of the same defect become one finding.
+
+    The execution finding leads (it is what the reference pipeline would have seen); it keeps
+    both evidences, and it no longer depends on repairs when the static stage saw the defect in
+    the response as written.
+    """
+    out: list[Finding] = []
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.defect is None:
+            out.append(f)
+        else:
+            if f.defect not in groups:
+                out.append(f)  # placeholder keeps the first position
+            groups.setdefault(f.defect, []).append(f)
+    merged = []
+    for f in out:
+        group = groups.get(f.defect) if f.defect is not None else None
+        if not group or len(group) == 1:
+            merged.append(f)
+            continue
+        static = [g for g in group if g.stage == "static"]
+        executed = [g for g in group if g.stage != "static"]
+        lead = min(executed, key=lambda g: g.round) if executed else static[0]
+        lead.evidence = {"static": [g.evidence for g in static], "exec": [g.evidence for g in executed]}
+        lead.sources = list(dict.fromkeys(g.stage for g in group))
+        if static:
+            lead.depends_on = []
+        merged.append(lead)
+    return merged
 
 
 ARTIFACT_ROOT = "/workspace"
@@ -232,13 +277,18 @@ def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) 
     return kept
 
 
-def finish(prep: Prepared, worker: list[StageOutcome], artifact_dir: Path) -> VariantResult:
-    outcomes = [prep.extract_outcome, *worker]
+def finish(prep: Prepared, outcomes: list[StageOutcome], findings: list[Finding], repairs: list[dict],
+           artifact_dir: Path) -> VariantResult:
+    """Assemble the result; ``outcomes`` hold every round, the verdict reads round 0."""
+    first = [o for o in outcomes if o.round == 0]
+    last_round = max(o.round for o in outcomes)
+    repaired = [o for o in outcomes if o.round == last_round] if last_round else []
     return VariantResult(
         task_id=prep.task.id, variant=prep.variant, input_hash=prep.input_hash,
         entry_origin=prep.workspace.entry.origin, files=sorted(prep.extraction.files),
-        outcomes=outcomes, findings=findings_for(prep, outcomes),
-        artifacts=collect_artifacts(prep, outcomes, artifact_dir),
+        outcomes=outcomes, findings=findings, artifacts=collect_artifacts(prep, first, artifact_dir),
+        repairs=repairs,
+        artifacts_repaired=collect_artifacts(prep, repaired, artifact_dir / "repaired") if repaired else [],
     )
 
 
@@ -250,7 +300,9 @@ def records(result: VariantResult, run_id: str) -> dict[str, list[dict]]:
     return {
         "variants": [{**key, "entry_origin": result.entry_origin, "files": result.files,
                       "verdict": result.verdict, "worst_severity": result.worst_severity,
-                      "artifacts": result.artifacts, **{f"n_{s.lower()}": n for s, n in counts.items()}}],
+                      "artifacts": result.artifacts, "repairs": result.repairs,
+                      "artifacts_repaired": result.artifacts_repaired,
+                      **{f"n_{s.lower()}": n for s, n in counts.items()}}],
         "outcomes": [{**key, **asdict(o)} for o in result.outcomes],
         "findings": [{**key, **asdict(f)} for f in result.findings],
     }

@@ -24,14 +24,17 @@ def gold_status(run: Run) -> dict[str, str]:
 
 def summary_table(run: Run) -> Table:
     gold = gold_status(run)
-    synth = run.outcomes[run.outcomes["stage"] == "synth"].set_index(["task_id", "variant"])["status"]
+    o = run.outcomes
+    synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"]
     table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
-                  caption="C/H/M/L: findings by severity; ideal: whether the task's IDEAL passes (gold check)")
+                  caption="C/H/M/L: findings by severity; repaired: repairs applied in one pass and whether the "
+                          "repaired copy synthesizes; ideal: whether the task's IDEAL passes (gold check)")
     for col in ("task", "variant", "verdict", "worst"):
         table.add_column(col, no_wrap=True)
     for sev in FAILURE_SEVERITIES:
         table.add_column(sev[0], justify="right", no_wrap=True)
     table.add_column("synth", no_wrap=True)
+    table.add_column("repaired", no_wrap=True)
     table.add_column("ideal", overflow="fold")
     for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
         worst = row["worst_severity"] if isinstance(row["worst_severity"], str) else None
@@ -40,9 +43,18 @@ def summary_table(run: Run) -> Table:
             f"[{STYLE[worst]}]{worst or '-'}[/]",
             *(str(int(row[f"n_{s.lower()}"])) for s in FAILURE_SEVERITIES),
             str(synth.get((row["task_id"], row["variant"]), "-")),
+            _repaired(row),
             gold.get(row["task_id"], "-") if row["variant"] == "model" else "",
         )
     return table
+
+
+def _repaired(row) -> str:
+    repairs = row.get("repairs")
+    if not isinstance(repairs, list) or not repairs:
+        return ""
+    synthesized = isinstance(row.get("artifacts_repaired"), list) and bool(row["artifacts_repaired"])
+    return f"{len(repairs)} -> synth {'pass' if synthesized else 'fail'}"
 
 
 def totals_line(run: Run) -> str:

@@ -17,8 +17,9 @@ from graders.catalogue import SEVERITIES
 from .runstore import RunStore
 
 KEY = ["run_id", "task_id", "variant", "input_hash"]
-OUTCOME_COLUMNS = [*KEY, "stage", "status", "reason", "duration_s"]
-FINDING_COLUMNS = [*KEY, "stage", "severity", "rule_id", "title", "message", "file", "line", "md_line"]
+OUTCOME_COLUMNS = [*KEY, "stage", "round", "status", "reason", "duration_s"]
+FINDING_COLUMNS = [*KEY, "stage", "severity", "rule_id", "title", "message", "file", "line", "md_line",
+                   "round", "depends_on", "sources", "defect"]
 VARIANT_COLUMNS = [*KEY, "verdict", "worst_severity", "entry_origin",
                    *(f"n_{s.lower()}" for s in SEVERITIES)]
 
@@ -57,9 +58,28 @@ def load_run(path: str | Path) -> Run:
 
 
 def stage_reach(run: Run) -> pd.DataFrame:
-    """Variants whose stage passed, per variant kind and stage (the README's corpus table)."""
-    o = run.outcomes
+    """Variants whose stage passed as written (round 0), per variant kind and stage."""
+    o = run.outcomes[run.outcomes["round"] == 0]
     passed = o[o["status"] == "pass"].groupby(["variant", "stage"]).size().unstack(fill_value=0)
     total = run.variants.groupby("variant").size().rename("variants")
-    order = [s for s in ("extract", "import", "instantiate", "synth", "lint") if s in passed.columns]
+    order = [s for s in ("extract", "static", "import", "instantiate", "synth", "lint") if s in passed.columns]
     return pd.concat([total, passed[order]], axis=1).fillna(0).astype(int)
+
+
+def one_pass_gain(run: Run) -> pd.DataFrame:
+    """Per model variant that fails to synth as written: distinct Critical findings a
+    stop-at-first-error pipeline sees (the first failing execution stage of round 0) against what
+    the one-pass run reports (static, every repair round, merged)."""
+    o, f = run.outcomes, run.findings
+    failed = o[(o["round"] == 0) & (o["stage"] == "synth") & (o["status"] != "pass")][["task_id", "variant"]]
+    rows = []
+    for task_id, variant in failed.itertuples(index=False):
+        mine = f[(f["task_id"] == task_id) & (f["variant"] == variant) & (f["severity"] == "Critical")]
+        first_stage = o[(o["task_id"] == task_id) & (o["variant"] == variant) & (o["round"] == 0)
+                        & (o["stage"].isin(["extract", "import", "instantiate", "synth"]))
+                        & (o["status"] == "fail")]["stage"]
+        first = first_stage.iloc[0] if len(first_stage) else None
+        at_first = mine[mine["stage"] == first] if first else mine.iloc[0:0]
+        rows.append({"task_id": task_id, "variant": variant, "first_error_stage": first,
+                     "stop_at_first_error": int(min(len(at_first), 1)), "one_pass": len(mine)})
+    return pd.DataFrame(rows, columns=["task_id", "variant", "first_error_stage", "stop_at_first_error", "one_pass"])

@@ -27,6 +27,12 @@ import threading
 import time
 import traceback
 
+import toolchain_static  # sibling file, stdlib + toolchain only
+
+# This file runs as a script, so its directory (the harness package) heads sys.path: drop it, so
+# response code can never import harness modules by accident.
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
+
 PROTO = None
 
 
@@ -323,7 +329,19 @@ def stage_lint(req: dict, state: dict) -> dict:
     return {"signals": signals, "score": score}
 
 
-STAGES = {"import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth, "lint": stage_lint}
+def stage_static(req: dict, state: dict) -> dict:
+    """Parse the response (never run it) and check it against the installed toolchain."""
+    with open(os.path.join(req["workspace"], req["entry"]), encoding="utf-8") as fh:
+        entry = fh.read()
+    signals = toolchain_static.analyse(req["workspace"], req.get("static_files") or req["lint_files"], entry)
+    for s in signals:
+        print(f"{s['file']}:{s['line']}: {s['kind']}: {s['message']}")
+    if signals:
+        raise StageFailed(signals)
+    return {}
+
+
+STAGES = {"static": stage_static, "import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth, "lint": stage_lint}
 CHAIN = ("import", "instantiate", "synth")
 
 

@@ -1,0 +1,140 @@
+"""Mechanical repairs for failures the catalogue knows how to fix, applied to a scratch copy.
+
+Each repair reads the evidence of one defect (static and/or execution signals) and the
+response's files, and returns new file texts plus a one-line description; it never runs code
+(it parses with ``ast`` and edits text by node positions). Line numbers are preserved (added
+imports go at the end of the module, where Python resolves them before any stack is built), so
+findings after a repair still map to the response's lines. The original response is never
+touched: the engine applies repairs to the variant's workspace copy.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+Files = dict[str, str]
+MARK = "  # added by tapgrade repair"
+
+
+@dataclass
+class Repair:
+    kind: str  # the catalogue's repair name
+    description: str
+    files: Files  # path -> new text (only the files it changes)
+
+
+def _first(signals: list[dict], key: str):
+    return next((s[key] for s in signals if s.get(key)), None)
+
+
+def _file_of(signals: list[dict]) -> str | None:
+    for s in signals:
+        if s.get("file"):
+            return s["file"]
+        frames = s.get("frames") or []
+        if frames:
+            return frames[-1]["file"]
+    return None
+
+
+def rename_import(signals: list[dict], files: Files) -> Repair | None:
+    name, suggestions = _first(signals, "missing_name"), _first(signals, "suggestions")
+    path = _file_of(signals)
+    if not name or not suggestions or path not in files:
+        return None
+    new = re.sub(rf"\b{re.escape(name)}\b", suggestions[0], files[path])
+    return Repair("rename-import", f"{path}: rename {name} -> {suggestions[0]}", {path: new}) if new != files[path] else None
+
+
+def rename_module(signals: list[dict], files: Files) -> Repair | None:
+    module, suggestions = _first(signals, "missing_module"), _first(signals, "suggestions")
+    path = _file_of(signals)
+    if not module or not suggestions or path not in files:
+        return None
+    new = re.sub(rf"\b{re.escape(module)}\b", suggestions[0], files[path])
+    return Repair("rename-module", f"{path}: import {suggestions[0]} instead of {module}", {path: new}) \
+        if new != files[path] else None
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    """Character offset of an ast (1-based line, utf-8 byte column) position."""
+    lines = text.splitlines(keepends=True)
+    head = "".join(lines[: line - 1])
+    return len(head) + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def accept_contract(signals: list[dict], files: Files) -> Repair | None:
+    """Let TapStack.__init__ take what tap.py passes: ``**kwargs`` and defaults for params it omits."""
+    path = _first(signals, "file") if _first(signals, "kind") == "static-contract" else None
+    candidates = [path] if path in files else [p for p, t in files.items() if re.search(r"^class\s+TapStack\b", t, re.M)]
+    for path in candidates:
+        try:
+            tree = ast.parse(files[path])
+        except SyntaxError:
+            continue
+        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TapStack"), None)
+        init = cls and next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is None:
+            continue
+        a, text = init.args, files[path]
+        edits: list[tuple[int, int, str]] = []
+        passed = set(_first(signals, "call_keywords") or
+                     ("environment_suffix", "state_bucket", "state_bucket_region", "aws_region", "default_tags"))
+        pos = [*a.posonlyargs, *a.args]
+        first_default = len(pos) - len(a.defaults)
+        for i, arg in enumerate(pos[3:], start=3):  # self, scope, id are given positionally
+            if i < first_default and arg.arg not in passed:
+                end = arg.annotation or arg
+                edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
+        for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+            if default is None and arg.arg not in passed:
+                end = arg.annotation or arg
+                edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
+        if a.kwarg is None:
+            nodes = [n for n in (*pos, *a.defaults, *a.kwonlyargs, *(d for d in a.kw_defaults if d), a.vararg)
+                     if n is not None]
+            nodes += [n.annotation for n in (*pos, *a.kwonlyargs, a.vararg) if n is not None and n.annotation]
+            last = max(nodes, key=lambda n: (n.end_lineno, n.end_col_offset))
+            at = _offset(text, last.end_lineno, last.end_col_offset)
+            edits.append((at, at, ", **kwargs"))
+        if edits:
+            return Repair("accept-contract", f"{path}: TapStack.__init__ accepts the tap.py contract",
+                          {path: _apply(text, edits)})
+    return None
+
+
+def dict_to_struct(signals: list[dict], files: Files) -> Repair | None:
+    """Wrap each offending dict literal in its struct class: ``Struct(**{...})``."""
+    static = [s for s in signals if s.get("kind") in ("static-struct-dict", "static-struct-dropped")]
+    if not static or static[0]["file"] not in files:
+        return None
+    path, text = static[0]["file"], files[static[0]["file"]]
+    edits, imports = [], {}
+    for s in static:
+        start = _offset(text, s["dict_line"], s["dict_col"])
+        end = _offset(text, s["dict_end_line"], s["dict_end_col"])
+        edits += [(start, start, f"{s['struct']}(**"), (end, end, ")")]
+        imports[s["struct"]] = s["struct_module"]
+    new = _apply(text, edits)
+    tail = "".join(f"\nfrom {m} import {n}{MARK}" for n, m in sorted(imports.items())
+                   if not re.search(rf"^\s*from\s+{re.escape(m)}\s+import\b[^\n]*\b{n}\b", text, re.M))
+    new = new.rstrip("\n") + "\n" + tail.lstrip("\n") + ("\n" if tail else "")
+    structs = ", ".join(sorted(imports))
+    return Repair("dict-to-struct", f"{path}:{static[0]['line']}: build {structs} instead of dicts", {path: new})
+
+
+REPAIRS: dict[str, Callable[[list[dict], Files], Repair | None]] = {
+    "rename-import": rename_import,
+    "rename-module": rename_module,
+    "accept-contract": accept_contract,
+    "dict-to-struct": dict_to_struct,
+}

@@ -1,0 +1,67 @@
+"""Repair-and-continue: every blocking failure of a response in one run.
+
+A pipeline that stops at the first exception shows one Critical failure per run; the reference
+analysis needed "multiple fix iterations" for three. After round 0 (the response as written),
+when an execution stage fails with a finding whose catalogue rule names a mechanical repair, the
+repair is applied to the variant's workspace copy (never to the response) and the execution
+stages run again, up to ``MAX_ROUNDS`` times. Findings of round n are marked with the repairs
+they depend on; each repair is kept as a unified diff. Static and execution evidence of the same
+defect are merged into one finding at the end.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Callable
+
+from graders.catalogue import rule_by_id
+from graders.repairs import REPAIRS
+
+from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, merge_findings
+
+MAX_ROUNDS = 4
+
+
+def _diff(path: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"a/{path}", f"b/{path}"))
+
+
+def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
+                          run_round: Callable[[dict, int], list[StageOutcome]],
+                          max_rounds: int = MAX_ROUNDS) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
+    """All rounds' outcomes, the merged findings, and the repairs applied (with diffs)."""
+    outcomes = [prep.extract_outcome, *first]
+    findings = findings_for(prep, outcomes)
+    repairs: list[dict] = []
+    current = first
+    root = prep.workspace.root
+    files = {p: (root / p).read_text(encoding="utf-8") for p in prep.workspace.files
+             if p.endswith(".py") and (root / p).is_file()}
+    for rnd in range(1, max_rounds + 1):
+        failed = next((o for o in current if o.stage in CHAIN and o.status == "fail"), None)
+        if failed is None or prep.request is None:
+            break
+        lead = next((f for f in findings if f.round == rnd - 1 and f.stage == failed.stage), None)
+        rule = rule_by_id(lead.rule_id) if lead else None
+        if lead is None or rule is None or rule.repair is None:
+            break
+        evidence = [lead.evidence] + [f.evidence for f in findings
+                                      if f.stage == "static" and f.defect is not None and f.defect == lead.defect]
+        repair = REPAIRS[rule.repair](evidence, files)
+        if repair is None:
+            break
+        repair_id = f"R{rnd}"
+        diff = "".join(_diff(p, files[p], t) for p, t in sorted(repair.files.items()))
+        for p, text in repair.files.items():
+            (root / p).write_text(text, encoding="utf-8")
+            files[p] = text
+        repairs.append({"id": repair_id, "round": rnd, "kind": repair.kind, "rule_id": lead.rule_id,
+                        "defect": lead.defect, "description": repair.description, "diff": diff})
+        with (Path(prep.request["log_dir"]) / "repairs.log").open("a", encoding="utf-8") as log:
+            log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
+        current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
+        outcomes += current
+        findings += findings_for(prep, current, [r["id"] for r in repairs])
+    return outcomes, merge_findings(findings), repairs
