@@ -31,9 +31,13 @@ ROOTS = ("cdktf_cdktf_provider_aws", "cdktf", "constructs")
 PROVIDER = "cdktf_cdktf_provider_aws"
 
 
-def _close(wanted: str, names: list[str]) -> list[str]:
+def close_names(wanted: str, names: list[str]) -> list[str]:
+    """Nearest existing names, best first: a versioned twin (``XA``) before other spellings;
+    struct ``...Config`` classes only when a Config was asked for; a class only for a class."""
     if not wanted.endswith("Config"):
         names = [n for n in names if not n.endswith("Config")]
+    if wanted[:1].isupper():
+        names = [n for n in names if n[:1].isupper()]
     twins = sorted((n for n in names if n != wanted and n.startswith(wanted) and len(n) - len(wanted) <= 2), key=len)
     return list(dict.fromkeys(twins + difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)))[:5]
 
@@ -111,7 +115,7 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
             pkg = _module(parent) if parent else None
             names = [i.name for i in pkgutil.iter_modules(pkg.__path__)] if pkg is not None and hasattr(pkg, "__path__") else []
             out.append({"kind": "static-module", "missing_module": node.module, "file": rel, "line": node.lineno,
-                        "suggestions": [f"{parent}.{n}" for n in _close(leaf, names)],
+                        "suggestions": [f"{parent}.{n}" for n in close_names(leaf, names)],
                         "message": f"module {node.module} does not exist in the installed toolchain",
                         "defect": f"module:{node.module}"})
             continue
@@ -119,7 +123,7 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
         for a in node.names:
             if a.name != "*" and not hasattr(mod, a.name) and _module(f"{node.module}.{a.name}") is None:
                 out.append({"kind": "static-import", "missing_name": a.name, "from_module": node.module,
-                            "file": rel, "line": node.lineno, "suggestions": _close(a.name, public),
+                            "file": rel, "line": node.lineno, "suggestions": close_names(a.name, public),
                             "message": f"{node.module} has no {a.name}",
                             "defect": f"import:{node.module}:{a.name}"})
     return out
@@ -266,7 +270,7 @@ def check_calls(tree: ast.Module, rel: str) -> list[dict]:
                 continue
             if kw.arg not in params and not accepts_any:
                 out.append({"kind": "static-unknown-arg", "class": cls.__name__, "arg": kw.arg, "file": rel,
-                            "line": node.lineno, "suggestions": _close(kw.arg, [p for p in params if p != "self"]),
+                            "line": node.lineno, "suggestions": close_names(kw.arg, [p for p in params if p != "self"]),
                             "message": f"{cls.__name__} has no argument {kw.arg!r}",
                             "defect": f"arg:{rel}:{node.lineno}:{kw.arg}"})
                 continue

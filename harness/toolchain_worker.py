@@ -13,7 +13,6 @@ executed by another interpreter and must not import the ``harness`` package.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import gc
 import importlib
 import json
@@ -178,17 +177,6 @@ def _frames(tb, workspace: str) -> list[dict]:
     return out
 
 
-def _close_names(wanted: str, names: list[str]) -> list[str]:
-    """Nearest names, best first: a versioned twin (``XA``) before other spellings; struct
-    ``...Config`` classes only when a Config was asked for."""
-    if not wanted.endswith("Config"):
-        names = [n for n in names if not n.endswith("Config")]
-    twins = sorted((n for n in names if n != wanted and n.startswith(wanted) and len(n) - len(wanted) <= 2),
-                   key=len)
-    close = difflib.get_close_matches(wanted, names, n=5, cutoff=0.6)
-    return list(dict.fromkeys(twins + close))[:5]
-
-
 def _suggest(exc: BaseException) -> dict:
     """Closest existing names for a missing import, from the installed toolchain itself."""
     msg = str(exc)
@@ -200,7 +188,7 @@ def _suggest(exc: BaseException) -> dict:
             with contextlib.suppress(Exception):
                 mod = importlib.import_module(modname)
         names = [n for n in dir(mod) if not n.startswith("_")] if mod else []
-        return {"missing_name": name, "from_module": modname, "suggestions": _close_names(name, names)}
+        return {"missing_name": name, "from_module": modname, "suggestions": toolchain_static.close_names(name, names)}
     m = re.search(r"No module named '([\w.]+)'", msg)
     if m:
         full = m.group(1)
@@ -210,13 +198,13 @@ def _suggest(exc: BaseException) -> dict:
             with contextlib.suppress(Exception):
                 pkg = importlib.import_module(parent)
                 names = [i.name for i in pkgutil.iter_modules(pkg.__path__)]
-        return {"missing_module": full, "suggestions": [f"{parent}.{n}" for n in _close_names(leaf, names)]}
+        return {"missing_module": full, "suggestions": [f"{parent}.{n}" for n in toolchain_static.close_names(leaf, names)]}
     m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", msg)
     if m:
         modname, name = m.groups()
         mod = sys.modules.get(modname)
         names = [n for n in dir(mod) if not n.startswith("_")] if mod else []
-        return {"missing_name": name, "from_module": modname, "suggestions": _close_names(name, names)}
+        return {"missing_name": name, "from_module": modname, "suggestions": toolchain_static.close_names(name, names)}
     return {}
 
 

@@ -1,7 +1,7 @@
 """Print the README's corpus figures, all computed here: extraction over every corpus response,
 and, given a run directory of the whole corpus, how many variants reach each stage.
 
-    .venv/bin/python scripts/corpus_figures.py [RUN_DIR]
+    .venv/bin/python scripts/corpus_figures.py [RUN_DIR] [--per-task]
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.bundles import discover
 from harness.extract import extract
-from harness.results import load_run, stage_reach
+from harness.results import load_run, one_pass_gain, stage_reach
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cdktf-py"
 
@@ -38,6 +38,24 @@ def run_figures(run_dir: Path) -> None:
     entries = run.variants.drop_duplicates("task_id")["entry_origin"].value_counts()
     print()
     print("entry points used: " + ", ".join(f"{k} {v}" for k, v in entries.items()))
+    gain = one_pass_gain(run)
+    gain = gain[gain["variant"] == "model"]
+    print()
+    print("MODEL variants that fail to synth as written: distinct Critical findings per pipeline")
+    print()
+    table = gain.groupby("first_error_stage").agg(variants=("task_id", "size"),
+                                                  stop_at_first_error=("stop_at_first_error", "sum"),
+                                                  one_pass=("one_pass", "sum"),
+                                                  more_in_one_pass=("one_pass", lambda s: int((s > 1).sum())))
+    table.loc["all"] = table.sum()
+    print(table.to_markdown())
+    v = run.variants
+    repaired = v[v["artifacts_repaired"].map(bool)].groupby("variant").size()
+    print()
+    print("variants whose repaired copy synthesizes: " + ", ".join(f"{k} {n}" for k, n in repaired.items()))
+    if "--per-task" in sys.argv:
+        print()
+        print(gain.to_markdown(index=False))
     meta = run.meta
     print(f"run {meta.get('run_id')}: {meta.get('started_at')} -> {meta.get('finished_at')}, "
           f"workers {meta.get('args', {}).get('workers')}")
@@ -45,5 +63,6 @@ def run_figures(run_dir: Path) -> None:
 
 if __name__ == "__main__":
     extraction_figures()
-    if len(sys.argv) > 1:
-        run_figures(Path(sys.argv[1]))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if args:
+        run_figures(Path(args[0]))
