@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__, toolchain
 from .bundles import discover
-from .engine import EngineOptions, default_workers, run_batch
-from .grade import VariantResult
+from .engine import EngineOptions, default_workers, pending_jobs, run_batch
+from .grade import STAGES, VariantResult
 from .report import print_summary
 from .results import load_run
 from .runstore import RunStore
@@ -89,6 +89,10 @@ def run(
     = None,
     memory_mb: Annotated[int, typer.Option(help="Memory bound of one worker's process group while a stage runs.")]
     = 6144,
+    rerun: Annotated[bool, typer.Option(help="Grade again variants the run directory already holds for the "
+                                             "same input (by default they are skipped: resume).")] = False,
+    cold: Annotated[bool, typer.Option(help="Benchmark baseline: a fresh toolchain process per stage group, "
+                                            "as the reference pipeline does (slow).")] = False,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -107,28 +111,39 @@ def run(
         variants = sorted({v for t in tasks for v in t.responses})
     n_workers = workers or default_workers()
     store = RunStore.create(out, run_id)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    previous = store.read_meta()
     store.write_meta(run_id=store.run_id, args={"paths": [str(p) for p in paths], "variant": variant.value,
-                                                "workers": n_workers},
+                                                "workers": n_workers, "cold": cold, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
                      backend="local", python=platform.python_version(), status="running",
-                     started_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
+                     started_at=previous.get("started_at", now),  # fixed for the run: the CreatedAt tag
+                     invocations=[*previous.get("invocations", []), now])
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
-    total = sum(1 for t in tasks for v in variants if v in t.responses)
     limits = Limits(memory_mb=memory_mb)
     if stage_timeout is not None:
         limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
-    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits)
+    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold)
+    todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
+    if cached:
+        err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, _terminate)
     counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
+    stage_ok = {s: 0 for s in STAGES}
     with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                   transient=False, disable=quiet) as progress:
-        bar = progress.add_task("", total=total)
+        bar = progress.add_task("", total=len(todo))
 
         def on_result(r: VariantResult) -> None:
             counts[r.verdict] = counts.get(r.verdict, 0) + 1
-            progress.update(bar, advance=1, description=" ".join(f"{k}={v}" for k, v in counts.items()))
+            for o in r.outcomes:
+                if o.round == 0 and o.status == "pass":
+                    stage_ok[o.stage] += 1
+            verdicts = " ".join(f"{k}={v}" for k, v in counts.items() if v)
+            stages = " ".join(f"{k}:{v}" for k, v in stage_ok.items())
+            progress.update(bar, advance=1, description=f"{verdicts} | passed {stages}")
 
         try:
             run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, on_result, stop)
@@ -140,6 +155,25 @@ def run(
     if not quiet:
         print_summary(load_run(store.root), console)
     console.print(f"run directory: {store.root}")
+
+
+@app.command()
+def rescore(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    out: Annotated[Optional[Path], typer.Option(help="Directory of the rescored run "
+                                                     "(default: <run_dir>-rescored-<time>).")] = None,
+) -> None:
+    """Re-classify a saved run with the current catalogue, executing nothing; prints its summary."""
+    from .rescore import rescore as do_rescore
+
+    dest = out or run_dir.parent / f"{run_dir.name}-rescored-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    try:
+        new = do_rescore(run_dir, dest)
+    except (FileNotFoundError, FileExistsError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    print_summary(load_run(new.root), console)
+    console.print(f"run directory: {new.root}")
 
 
 def _terminate(_signum, _frame) -> None:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .bundles import Task
-from .grade import CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
+from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
+                    worker_outcomes)
 from .onepass import continue_with_repairs
 from .runstore import RunStore
 from .toolchain import Profile
@@ -33,6 +34,10 @@ class EngineOptions:
     recycle_after: int = 50
     recycle_rss_mb: int = 3500
     limits: Limits = field(default_factory=Limits)
+    rerun: bool = False  # grade again even when the run store holds a result for the same input
+    # Benchmark baseline: a fresh toolchain process per stage group (static; import..synth; lint),
+    # as the reference pipeline runs `cdktf synth` and `pylint` per pull request.
+    cold: bool = False
 
 
 def default_workers() -> int:
@@ -70,6 +75,8 @@ class Slot:
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.worker: LocalWorker | None = None
         self.starts = 0
+        self.last_rss_kb = 0
+        self.peak_rss_kb = 0
         self.workspace = store.root / "workspaces" / f"_slot{index}"
 
     def ensure(self) -> LocalWorker:
@@ -88,6 +95,21 @@ class Slot:
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
         """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
+        if self.opts.cold:
+            out: list[StageOutcome] = []
+            groups = [[s for s in request["stages"] if s == "static"],
+                      [s for s in request["stages"] if s in CHAIN],
+                      [s for s in request["stages"] if s == "lint"]]
+            for group in filter(None, groups):
+                if request.get("blocked") and group[0] in CHAIN:
+                    out += worker_outcomes(prep, [], stages=group, round_=round_)  # nothing to start a process for
+                    continue
+                out += self._run({**request, "stages": group}, prep, round_)
+                self.retire()
+            return out
+        return self._run(request, prep, round_)
+
+    def _run(self, request: dict, prep: Prepared, round_: int) -> list[StageOutcome]:
         stages = request["stages"]
         last: WorkerFailure | None = None
         for _attempt in range(2):
@@ -102,8 +124,10 @@ class Slot:
                 continue
             w = self.worker
             assert w is not None
+            self.last_rss_kb = w.rss_kb()
+            self.peak_rss_kb = max(self.peak_rss_kb, self.last_rss_kb)
             if done.get("dirty") or w.served >= self.opts.recycle_after \
-                    or w.rss_kb() > self.opts.recycle_rss_mb * 1024:
+                    or self.last_rss_kb > self.opts.recycle_rss_mb * 1024:
                 self.retire()
             return worker_outcomes(prep, events, stages=stages, round_=round_)
         assert last is not None
@@ -119,18 +143,41 @@ class Slot:
         return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
 
 
+def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
+                 rerun: bool = False) -> tuple[list[tuple[Task, str]], int]:
+    """Jobs still to grade, and how many the store already holds for the same input hash.
+
+    Keyed by content: a finished (task, variant) is skipped only when its input hash is unchanged,
+    so an edited response, template or toolchain is graded again."""
+    from .results import latest  # local: results imports pandas, the engine need not at import
+
+    done = {} if rerun else {(r["task_id"], r["variant"]): r["input_hash"] for r in latest(store)[0]}
+    todo, cached = [], 0
+    for t in tasks:
+        entry = None
+        for v in variants:
+            if v not in t.responses:
+                continue
+            if (t.id, v) in done:
+                entry = entry or choose_entry(t)
+                if done[(t.id, v)] == input_hash(t, v, entry, profile):
+                    cached += 1
+                    continue
+            todo.append((t, v))
+    return todo, cached
+
+
 def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
               opts: EngineOptions, on_result: Callable[[VariantResult], None] = lambda r: None,
               stop: threading.Event | None = None) -> list[VariantResult]:
-    """Grade every (task, variant) that exists; append records as each finishes."""
+    """Grade every (task, variant) that exists and is not already in the store; append records
+    as each finishes."""
     stop = stop or threading.Event()
     created_at = store.read_meta().get("started_at", "1970-01-01T00:00:00+00:00")
     entries: dict[str, Entry] = {}
     jobs: queue.Queue = queue.Queue()
-    for t in tasks:
-        for v in variants:
-            if v in t.responses:
-                jobs.put((t, v))
+    for job in pending_jobs(tasks, variants, store, profile, opts.rerun)[0]:
+        jobs.put(job)
     results: list[VariantResult] = []
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -148,6 +195,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                     task, variant = jobs.get_nowait()
                 except queue.Empty:
                     return
+                t0 = time.monotonic()
                 log_dir = store.log_dir(task.id, variant)
                 prep = prepare(task, variant, entry_for(task), profile, slot.workspace, log_dir,
                                variant_env(task, created_at))
@@ -157,6 +205,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                 if stop.is_set():
                     return  # interrupted mid-variant: record nothing partial
                 result = finish(prep, outcomes, findings, repairs, store.artifact_dir(task.id, variant))
+                result.wall_s = time.monotonic() - t0
+                result.worker_rss_kb = slot.last_rss_kb if prep.request is not None else 0
                 for kind, recs in records(result, store.run_id).items():
                     store.append(kind, recs)
                 if opts.keep_workspaces:

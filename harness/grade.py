@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,9 @@ class VariantResult:
     artifacts: list[str]
     repairs: list[dict] = field(default_factory=list)
     artifacts_repaired: list[str] = field(default_factory=list)
+    file_md_lines: dict[str, int] = field(default_factory=dict)  # where each file starts in the markdown
+    wall_s: float = 0.0  # prepare to finish, as the engine measured it
+    worker_rss_kb: int = 0  # the worker group's memory after this variant (0: no worker used)
 
     @property
     def worst_severity(self) -> str | None:
@@ -198,22 +202,22 @@ def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | Non
     return out
 
 
-def _md_line(extraction: Extraction, file: str | None, line: int | None) -> int | None:
-    f = extraction.files.get(file or "")
-    return f.md_line + line - 1 if f is not None and line else None
+def md_lines(extraction: Extraction) -> dict[str, int]:
+    return {p: f.md_line for p, f in extraction.files.items()}
 
 
-def findings_for(prep: Prepared, outcomes: list[StageOutcome], depends_on: list[str] | None = None) -> list[Finding]:
-    """Classified findings of some outcomes (one round), unmerged."""
+def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
+                 depends_on: list[str] | None = None) -> list[Finding]:
+    """Classified findings of some outcomes (one round), unmerged. Pure: reads saved signals only,
+    so ``harness rescore`` can call it on an old run."""
     findings = []
     for o in outcomes:
         for sig in o.signals:
             rule, message, defect = classify_defect(o.stage, sig)
             frames = sig.get("frames") or []
             file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
-            if file and prep.workspace.root and str(file).startswith(str(prep.workspace.root)):
-                file = str(Path(file).relative_to(prep.workspace.root))
-            md_line = sig.get("md_line") or _md_line(prep.extraction, file, line)
+            start = file_md_lines.get(file or "")
+            md_line = sig.get("md_line") or (start + line - 1 if start is not None and line else None)
             findings.append(Finding(o.stage, rule.id, rule.severity, rule.title, message, file, line, md_line,
                                     rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
                                     list(depends_on or [])))
@@ -289,20 +293,27 @@ def finish(prep: Prepared, outcomes: list[StageOutcome], findings: list[Finding]
         outcomes=outcomes, findings=findings, artifacts=collect_artifacts(prep, first, artifact_dir),
         repairs=repairs,
         artifacts_repaired=collect_artifacts(prep, repaired, artifact_dir / "repaired") if repaired else [],
+        file_md_lines=md_lines(prep.extraction),
     )
 
 
-def records(result: VariantResult, run_id: str) -> dict[str, list[dict]]:
-    """Run-store records of one variant (the only place their shape is decided)."""
+def records(result: VariantResult, run_id: str, attempt: str | None = None) -> dict[str, list[dict]]:
+    """Run-store records of one variant (the only place their shape is decided), in commit order.
+
+    Every row carries the attempt id; the ``variants`` row comes last and is the commit: a
+    variant is finished once it is written, and rows of an attempt without one (a crash mid-way)
+    are ignored by ``load_run``.
+    """
     key = {"run_id": run_id, "task_id": result.task_id, "variant": result.variant,
-           "input_hash": result.input_hash}
+           "input_hash": result.input_hash, "attempt": attempt or uuid.uuid4().hex}
     counts = result.counts()
     return {
+        "outcomes": [{**key, **asdict(o)} for o in result.outcomes],
+        "findings": [{**key, **asdict(f)} for f in result.findings],
         "variants": [{**key, "entry_origin": result.entry_origin, "files": result.files,
                       "verdict": result.verdict, "worst_severity": result.worst_severity,
                       "artifacts": result.artifacts, "repairs": result.repairs,
-                      "artifacts_repaired": result.artifacts_repaired,
+                      "artifacts_repaired": result.artifacts_repaired, "file_md_lines": result.file_md_lines,
+                      "wall_s": round(result.wall_s, 4), "worker_rss_kb": result.worker_rss_kb,
                       **{f"n_{s.lower()}": n for s, n in counts.items()}}],
-        "outcomes": [{**key, **asdict(o)} for o in result.outcomes],
-        "findings": [{**key, **asdict(f)} for f in result.findings],
     }

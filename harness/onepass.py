@@ -18,7 +18,7 @@ from typing import Callable
 from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS
 
-from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, merge_findings
+from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
 
 MAX_ROUNDS = 4
 
@@ -33,7 +33,8 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
                           max_rounds: int = MAX_ROUNDS) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
     """All rounds' outcomes, the merged findings, and the repairs applied (with diffs)."""
     outcomes = [prep.extract_outcome, *first]
-    findings = findings_for(prep, outcomes)
+    lines = md_lines(prep.extraction)
+    findings = findings_for(outcomes, lines)
     repairs: list[dict] = []
     current = first
     root = prep.workspace.root
@@ -63,5 +64,5 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
             log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
         current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
         outcomes += current
-        findings += findings_for(prep, current, [r["id"] for r in repairs])
+        findings += findings_for(current, lines, [r["id"] for r in repairs])
     return outcomes, merge_findings(findings), repairs

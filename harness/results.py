@@ -42,18 +42,33 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return df[columns + rest]
 
 
+def latest(store: RunStore) -> tuple[list[dict], set[str]]:
+    """The committed variant records, the last one per (task, variant), and their attempt ids.
+
+    A re-graded variant (changed input, ``--rerun``) appends a newer record; rows of attempts
+    that never committed (the process was killed mid-variant) belong to no kept attempt.
+    """
+    last: dict[tuple[str, str], dict] = {}
+    for rec in store.records("variants"):
+        last[(rec["task_id"], rec["variant"])] = rec
+    kept = list(last.values())
+    return kept, {r.get("attempt") for r in kept}
+
+
 def load_run(path: str | Path) -> Run:
     store = RunStore(Path(path))
     if not store.meta_path.exists():
         raise FileNotFoundError(f"{path}: not a run directory (no run.json)")
-    findings = _frame(store.records("findings"), FINDING_COLUMNS)
+    variants, attempts = latest(store)
+    outcomes = [r for r in store.records("outcomes") if r.get("attempt") in attempts]
+    findings = _frame([r for r in store.records("findings") if r.get("attempt") in attempts], FINDING_COLUMNS)
     findings["severity"] = pd.Categorical(findings["severity"], categories=list(SEVERITIES), ordered=True)
     return Run(
         meta=store.read_meta(),
-        outcomes=_frame(store.records("outcomes"), OUTCOME_COLUMNS),
+        outcomes=_frame(outcomes, OUTCOME_COLUMNS),
         findings=findings,
-        variants=_frame(store.records("variants"), VARIANT_COLUMNS),
-        errors=_frame(store.records("errors"), ["path", "problem"]),
+        variants=_frame(variants, VARIANT_COLUMNS),
+        errors=_frame(store.records("errors"), ["path", "problem"]).drop_duplicates(ignore_index=True),
     )
 
 

@@ -1,0 +1,96 @@
+"""Throughput: the cold pipeline against warm workers, side by side in one run.
+
+    .venv/bin/python bench/throughput.py [--tasks Pr7427,Pr4931,...] [--workers 2]
+
+Grades the same corpus slice (both variants, every stage) twice with the real CLI:
+(a) cold: a fresh toolchain process per stage group per variant (static; import..synth; lint),
+    as the reference pipeline runs ``cdktf synth`` and ``pylint`` per pull request;
+(b) warm: the harness's warm workers.
+Prints variants/minute for both and their ratio, median and p95 wall time per variant, peak
+memory per worker, the per-stage time split of the warm run, and whether both produced the same
+findings and byte-identical synthesized JSON. Every number printed is measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from harness.results import load_run  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
+DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525"
+KEY = ["task_id", "variant", "stage", "rule_id", "severity", "file", "line", "message"]
+
+
+def grade(label: str, tasks: list[str], out: Path, workers: int, extra: list[str]) -> tuple[float, object]:
+    cmd = [str(Path(sys.executable).with_name("harness")), "run", *(str(CORPUS / t) for t in tasks),
+           "--variant", "both", "--out", str(out), "--run-id", label, "--workers", str(workers), "--quiet", *extra]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        sys.exit(f"{label} run failed:\n{proc.stderr[-3000:]}")
+    return wall, load_run(out / label)
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def artifacts(run) -> dict[tuple[str, str], bytes]:
+    out = {}
+    for row in run.variants.itertuples():
+        for path in (row.artifacts or []) + (row.artifacts_repaired or []):
+            out[(row.task_id, row.variant, Path(path).parent.name, "repaired" in path)] = Path(path).read_bytes()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default=DEFAULT_SLICE, help="comma-separated corpus task ids")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    tasks = args.tasks.split(",")
+    with tempfile.TemporaryDirectory(prefix="tapgrade-bench-") as tmp:
+        out = Path(tmp)
+        cold_wall, cold = grade("cold", tasks, out, args.workers, ["--cold"])
+        warm_wall, warm = grade("warm", tasks, out, args.workers, [])
+        n = len(warm.variants)
+        rows = []
+        for label, wall, run in (("cold", cold_wall, cold), ("warm", warm_wall, warm)):
+            per = run.variants["wall_s"].astype(float).tolist()
+            peak = run.variants["worker_rss_kb"].astype(float).max() / 1024
+            rows.append((label, wall, n / wall * 60, statistics.median(per), p95(per), peak))
+        print(f"slice: {len(tasks)} tasks x 2 variants = {n} variants, {args.workers} workers, same stages "
+              f"(extract, static, import, instantiate, synth, lint, repair rounds)\n")
+        print("| pipeline | wall s | variants/min | median s/variant | p95 s/variant | peak MB per worker |")
+        print("|---|---|---|---|---|---|")
+        for label, wall, vpm, med, p, peak in rows:
+            print(f"| {label} | {wall:.1f} | {vpm:.1f} | {med:.2f} | {p:.2f} | {peak:.0f} |")
+        print(f"\nthroughput ratio warm/cold: {rows[1][2] / rows[0][2]:.1f}x")
+        f_cold = set(map(tuple, cold.findings[KEY].astype(str).values))
+        f_warm = set(map(tuple, warm.findings[KEY].astype(str).values))
+        same_json = artifacts(cold) == artifacts(warm)
+        print(f"identical findings: {f_cold == f_warm} ({len(f_warm)} findings; "
+              f"{len(f_cold - f_warm)} only cold, {len(f_warm - f_cold)} only warm)")
+        print(f"byte-identical synthesized JSON: {same_json} ({len(artifacts(warm))} stacks)")
+        split = warm.outcomes.groupby("stage")["duration_s"].sum()
+        total = float(warm.variants["wall_s"].astype(float).sum())
+        print("\nwarm run, time per stage (sum over variants, seconds):")
+        print("| " + " | ".join(split.index) + " | other (extraction, workspace, protocol, worker starts) |")
+        print("|" + "---|" * (len(split) + 1))
+        print("| " + " | ".join(f"{v:.1f}" for v in split.values) + f" | {total - float(split.sum()):.1f} |")
+
+
+if __name__ == "__main__":
+    main()
