@@ -33,7 +33,8 @@ KEY = ["task_id", "variant", "stage", "rule_id", "severity", "file", "line", "me
 
 def grade(label: str, tasks: list[str], out: Path, workers: int, extra: list[str]) -> tuple[float, object]:
     cmd = [str(Path(sys.executable).with_name("harness")), "run", *(str(CORPUS / t) for t in tasks),
-           "--variant", "both", "--out", str(out), "--run-id", label, "--workers", str(workers), "--quiet", *extra]
+           "--variant", "both", "--out", str(out), "--run-id", label, "--workers", str(workers), "--quiet",
+           "--created-at", "2026-01-01T00:00:00+00:00", *extra]  # one CreatedAt tag: comparable stacks
     t0 = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0

@@ -93,6 +93,9 @@ def run(
                                              "same input (by default they are skipped: resume).")] = False,
     cold: Annotated[bool, typer.Option(help="Benchmark baseline: a fresh toolchain process per stage group, "
                                             "as the reference pipeline does (slow).")] = False,
+    created_at: Annotated[Optional[str], typer.Option(help="The CreatedAt tag the template puts on every stack "
+                                                           "(default: the run's start), to compare runs byte for byte.")]
+    = None,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -117,7 +120,8 @@ def run(
                                                 "workers": n_workers, "cold": cold, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
                      backend="local", python=platform.python_version(), status="running",
-                     started_at=previous.get("started_at", now),  # fixed for the run: the CreatedAt tag
+                     started_at=previous.get("started_at", now),
+                     created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
                      invocations=[*previous.get("invocations", []), now])
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
     limits = Limits(memory_mb=memory_mb)

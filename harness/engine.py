@@ -173,7 +173,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     """Grade every (task, variant) that exists and is not already in the store; append records
     as each finishes."""
     stop = stop or threading.Event()
-    created_at = store.read_meta().get("started_at", "1970-01-01T00:00:00+00:00")
+    meta = store.read_meta()
+    created_at = meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00")
     entries: dict[str, Entry] = {}
     jobs: queue.Queue = queue.Queue()
     for job in pending_jobs(tasks, variants, store, profile, opts.rerun)[0]:

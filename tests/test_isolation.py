@@ -119,7 +119,7 @@ def test_template_contract_reaches_tapstack(hostile_run) -> None:
     assert kwargs["environment_suffix"] == "dev" and kwargs["aws_region"] == "us-east-1"
     tags = kwargs["default_tags"]["tags"]
     assert {"Environment", "Repository", "Author", "PRNumber", "Team", "CreatedAt"} <= set(tags)
-    assert tags["CreatedAt"] == run.meta["started_at"]  # fixed per run
+    assert tags["CreatedAt"] == run.meta["started_at"] == run.meta["created_at"]  # fixed per run
     assert doc["output"]["cwd_is_workspace"]["value"] == "True"
 
 

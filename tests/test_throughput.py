@@ -48,7 +48,8 @@ def stacks(run, tasks) -> dict[tuple, bytes]:
 def warm_and_cold(toolchain_ready, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     for label, paths, extra in (("warm", WARM, ["--workers", "1"]), ("cold", SHARED, ["--cold", "--workers", "2"])):
-        proc = run_cli("run", *map(str, paths), "--out", str(out), "--run-id", label, "--quiet", *extra)
+        proc = run_cli("run", *map(str, paths), "--out", str(out), "--run-id", label, "--quiet",
+                       "--created-at", "2026-01-01T00:00:00+00:00", *extra)
         assert proc.returncode == 0, proc.stderr
     return load_run(out / "warm"), load_run(out / "cold"), out
 
