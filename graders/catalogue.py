@@ -40,6 +40,19 @@ class Rule:
 
 EXEC = "*"
 
+# Texts shared by a static rule and its execution twin (same defect, seen two ways).
+PROVIDER_NAME = ("Provider class name does not exist",
+                 "The code imports a class the installed AWS provider does not define; several resources "
+                 "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
+                 "Import the suggested class name.")
+TOOLCHAIN_NAME = ("cdktf/constructs name does not exist",
+                  "The code imports a name the pinned cdktf or constructs does not export.",
+                  "Import the suggested name.")
+CONTRACT = ("TapStack constructor does not match the tap.py contract",
+            "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
+            "default_tags; the TapStack __init__ does not accept them.",
+            "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.")
+
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
     Rule("extract.no-code", "extract", "Critical", "No code in the response",
@@ -64,24 +77,16 @@ RULES: tuple[Rule, ...] = (
          "The entry point belongs to the task; the response's tap.py is recorded, never run.",
          "Keep the task's tap.py contract.", {"kind": "entry-ignored"}),
     # --- static (parsed, never run; names resolved against the installed toolchain) ------------
-    Rule("static.provider-class-name", "static", "Critical", "Provider class name does not exist",
-         "The code imports a class the installed AWS provider does not define; several resources "
-         "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
-         "Import the suggested class name.",
+    Rule("static.provider-class-name", "static", "Critical", *PROVIDER_NAME,
          {"kind": "static-import", "from_module": r"^cdktf_cdktf_provider_aws\b"},
          "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
-    Rule("static.toolchain-name", "static", "Critical", "cdktf/constructs name does not exist",
-         "The code imports a name the pinned cdktf or constructs does not export.",
-         "Import the suggested name.", {"kind": "static-import"},
+    Rule("static.toolchain-name", "static", "Critical", *TOOLCHAIN_NAME, {"kind": "static-import"},
          "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
     Rule("static.module-missing", "static", "Critical", "Toolchain module does not exist",
          "The code imports a provider (or cdktf) module that does not exist in the pinned toolchain.",
          "Import the suggested module.", {"kind": "static-module"}, "no module {missing_module}",
          repair="rename-module", defect="{defect}"),
-    Rule("static.contract", "static", "Critical", "TapStack constructor does not match the tap.py contract",
-         "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
-         "default_tags; the TapStack __init__ does not accept them.",
-         "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.",
+    Rule("static.contract", "static", "Critical", *CONTRACT,
          {"kind": "static-contract"}, "{type}: {message}", repair="accept-contract", defect="{defect}"),
     Rule("static.struct-dict", "static", "Critical", "Plain dict where a typed struct is required",
          "A nested configuration was given as a dict whose keys jsii cannot deserialize into the "
@@ -98,10 +103,7 @@ RULES: tuple[Rule, ...] = (
          "A resource, data source or struct is given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.", {"kind": "static-unknown-arg"}, "{message}", defect="{defect}"),
     # --- import / instantiate / synth ----------------------------------------------------------
-    Rule("import.provider-class-name", EXEC, "Critical", "Provider class name does not exist",
-         "The code imports a class the installed AWS provider does not define; several resources "
-         "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
-         "Import the suggested class name.",
+    Rule("import.provider-class-name", EXEC, "Critical", *PROVIDER_NAME,
          {"kind": "exception", "type": "ImportError", "from_module": r"^cdktf_cdktf_provider_aws\b"},
          "cannot import {missing_name} from {from_module}", repair="rename-import", defect="import:{from_module}:{missing_name}"),
     Rule("import.provider-module-missing", EXEC, "Critical", "Provider module does not exist",
@@ -109,9 +111,7 @@ RULES: tuple[Rule, ...] = (
          "Import the suggested module.",
          {"kind": "exception", "type": "ModuleNotFoundError", "missing_module": r"^cdktf_cdktf_provider_aws\."},
          "no module {missing_module}", repair="rename-module", defect="module:{missing_module}"),
-    Rule("import.cdktf-name", EXEC, "Critical", "cdktf/constructs name does not exist",
-         "The code imports a name cdktf or constructs does not export in the pinned version.",
-         "Import the suggested name.",
+    Rule("import.cdktf-name", EXEC, "Critical", *TOOLCHAIN_NAME,
          {"kind": "exception", "type": "ImportError", "from_module": r"^(cdktf|constructs)\b"},
          "cannot import {missing_name} from {from_module}", defect="import:{from_module}:{missing_name}"),
     Rule("import.module-not-found", EXEC, "Critical", "Module not found",
@@ -130,11 +130,7 @@ RULES: tuple[Rule, ...] = (
     Rule("import.error", "import", "Critical", "Importing the stack module raised",
          "Module-level code of the response raised while being imported.", "Fix the module-level code.",
          {"kind": "exception"}, "{type}: {message}"),
-    Rule("contract.tapstack-signature", "instantiate", "Critical",
-         "TapStack constructor does not match the tap.py contract",
-         "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
-         "default_tags; the TapStack __init__ does not accept them.",
-         "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.",
+    Rule("contract.tapstack-signature", "instantiate", "Critical", *CONTRACT,
          {"kind": "exception", "type": "TypeError",
           "message": r"__init__\(\) (got an unexpected keyword argument|missing \d+ required)",
           "top_file": r"^tap\.py$"}, "{type}: {message}", repair="accept-contract", defect="contract"),

@@ -40,23 +40,24 @@ def _file_of(signals: list[dict]) -> str | None:
     return None
 
 
-def rename_import(signals: list[dict], files: Files) -> Repair | None:
-    name, suggestions = _first(signals, "missing_name"), _first(signals, "suggestions")
+def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
+    """Replace a missing name (``key`` of the evidence) by the first suggestion, as a whole word."""
+    old, suggestions = _first(signals, key), _first(signals, "suggestions")
     path = _file_of(signals)
-    if not name or not suggestions or path not in files:
+    if not old or not suggestions or path not in files:
         return None
-    new = re.sub(rf"\b{re.escape(name)}\b", suggestions[0], files[path])
-    return Repair("rename-import", f"{path}: rename {name} -> {suggestions[0]}", {path: new}) if new != files[path] else None
+    new = re.sub(rf"\b{re.escape(old)}\b", suggestions[0], files[path])
+    if new == files[path]:
+        return None
+    return Repair(kind, f"{path}: " + describe.format(old=old, new=suggestions[0]), {path: new})
+
+
+def rename_import(signals: list[dict], files: Files) -> Repair | None:
+    return _rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
 
 
 def rename_module(signals: list[dict], files: Files) -> Repair | None:
-    module, suggestions = _first(signals, "missing_module"), _first(signals, "suggestions")
-    path = _file_of(signals)
-    if not module or not suggestions or path not in files:
-        return None
-    new = re.sub(rf"\b{re.escape(module)}\b", suggestions[0], files[path])
-    return Repair("rename-module", f"{path}: import {suggestions[0]} instead of {module}", {path: new}) \
-        if new != files[path] else None
+    return _rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
 
 
 def _offset(text: str, line: int, col: int) -> int:
