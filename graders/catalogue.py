@@ -178,6 +178,32 @@ RULES: tuple[Rule, ...] = (
          "app.synth() raised: a value could not be resolved or validated.",
          "Read the traceback; fix the construct or value it names.", {"kind": "exception"},
          "{type}: {message_head}"),
+    # --- rules over the synthesized config (graders/config_rules.py) ------------------------------
+    Rule("config.backend-s3", "rules", "High", "No S3 backend",
+         "Terraform state is not kept in the S3 backend the pipeline expects (local state breaks CI "
+         "deployments and state locking).", "Add S3Backend(self, bucket=state_bucket, key=..., "
+         "region=state_bucket_region).", {"kind": "config-rule", "rule": "backend-s3"}),
+    Rule("config.default-tags", "rules", "High", "AWS provider without default_tags",
+         "The tap.py contract passes default_tags for cost allocation and compliance; a provider "
+         "without them leaves resources untagged.", "Pass default_tags=[default_tags] to every AwsProvider.",
+         {"kind": "config-rule", "rule": "default-tags"}),
+    Rule("config.route53-address", "rules", "High", "A/AAAA record does not hold an IP address",
+         "A and AAAA records take IP addresses; an ARN, a name or another attribute fails at apply "
+         "(route to Lambda through API Gateway, a function URL with an alias, or a load balancer).",
+         "Use an alias record to the service, or a record type that fits the value.",
+         {"kind": "config-rule", "rule": "route53-address"}),
+    Rule("config.lambda-package", "rules", "Critical", "Lambda package missing or not a zip",
+         "The function's filename does not point at a zip archive that exists when Terraform runs.",
+         "Build the archive at synth time (or use TerraformAsset) and point filename at it.",
+         {"kind": "config-rule", "rule": "lambda-package"}),
+    Rule("config.iam-policy", "rules", "High", "IAM policy document is not a valid policy",
+         "A literal policy document is not JSON, or lacks Version/Statement.",
+         "Build the document with json.dumps/Fn.jsonencode and include Version and Statement.",
+         {"kind": "config-rule", "rule": "iam-policy"}),
+    Rule("config.destroyable", "rules", "Medium", "Resource cannot be destroyed cleanly",
+         "deletion_protection, or a required final snapshot, blocks the pipeline's destroy step.",
+         "Turn deletion_protection off and set skip_final_snapshot=True for test environments.",
+         {"kind": "config-rule", "rule": "destroyable"}),
     # --- lint: named messages first (PYLINT_RULES), then per-category fallbacks ------------------
     Rule("lint.fatal", "lint", "High", "pylint could not analyse a file",
          "pylint failed on the file (often a syntax error).", "Fix the file so it parses.",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 from graders.classify import classify_defect
+from graders.config_rules import check_config
 
 from . import __version__
 from .bundles import Task
@@ -22,7 +24,8 @@ from .extract import Extraction, extract
 from .toolchain import Profile
 from .workspace import Entry, Workspace, materialize, template_digest
 
-STAGES = ("extract", "static", "import", "instantiate", "synth", "lint")
+STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "rules")
+ARTIFACT_ROOT = "/workspace"  # how stored stacks and messages write the workspace directory
 CHAIN = ("import", "instantiate", "synth")
 WORKER_STAGES = ("static", "import", "instantiate", "synth", "lint")
 
@@ -224,6 +227,27 @@ def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
     return findings
 
 
+def rules_outcomes(prep: Prepared, outcomes: list[StageOutcome]) -> list[StageOutcome]:
+    """The config rules on what synthesized: the response as written (round 0) or, failing that,
+    the last repaired copy (then at that round, so its findings depend on the repairs)."""
+    synths = sorted((o for o in outcomes if o.stage == "synth" and o.status == "pass"), key=lambda o: o.round)
+    if not synths:
+        return [StageOutcome("rules", "skipped", "nothing synthesized")]
+    synth = synths[0] if synths[0].round == 0 else synths[-1]
+    out = [] if synth.round == 0 else [StageOutcome("rules", "skipped", "nothing synthesized as written")]
+    t0 = time.monotonic()
+    signals: list[dict] = []
+    root = str(prep.workspace.root.resolve())
+    for rel in synth.data.get("outputs", []):
+        path = prep.workspace.root / rel
+        for sig in check_config(json.loads(path.read_text(encoding="utf-8")), path.parent):
+            sig["message"] = sig["message"].replace(root, ARTIFACT_ROOT)  # same text whichever slot ran it
+            signals.append(sig)
+    out.append(StageOutcome("rules", "fail" if signals else "pass", None, round(time.monotonic() - t0, 4),
+                            signals, {"on_round": synth.round}, synth.round))
+    return out
+
+
 def merge_findings(findings: list[Finding]) -> list[Finding]:
     """One row per defect: static and execution evidence of the same defect become one finding.
 
@@ -255,9 +279,6 @@ def merge_findings(findings: list[Finding]) -> list[Finding]:
             lead.depends_on = []
         merged.append(lead)
     return merged
-
-
-ARTIFACT_ROOT = "/workspace"
 
 
 def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Callable
 from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS
 
-from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
+from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings, rules_outcomes
 
 MAX_ROUNDS = 4
 
@@ -65,4 +65,7 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
         current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
         outcomes += current
         findings += findings_for(current, lines, [r["id"] for r in repairs])
+    for rules in rules_outcomes(prep, outcomes):
+        outcomes.append(rules)
+        findings += findings_for([rules], lines, [r["id"] for r in repairs if r["round"] <= rules.round])
     return outcomes, merge_findings(findings), repairs

@@ -77,7 +77,7 @@ def stage_reach(run: Run) -> pd.DataFrame:
     o = run.outcomes[run.outcomes["round"] == 0]
     passed = o[o["status"] == "pass"].groupby(["variant", "stage"]).size().unstack(fill_value=0)
     total = run.variants.groupby("variant").size().rename("variants")
-    order = [s for s in ("extract", "static", "import", "instantiate", "synth", "lint") if s in passed.columns]
+    order = [s for s in ("extract", "static", "import", "instantiate", "synth", "lint", "rules") if s in passed.columns]
     return pd.concat([total, passed[order]], axis=1).fillna(0).astype(int)
 
 

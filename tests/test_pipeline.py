@@ -45,11 +45,13 @@ def test_summary_table_is_printed(examples_run) -> None:
     assert "findings:" in proc.stdout and "run directory:" in proc.stdout
 
 
-def test_payments_dr_model_reports_what_the_landed_stages_can_see(examples_run) -> None:
-    """Every failure kind of the reference analysis that the landed stages see, in one run.
-    Still to land with the plan-level issue: no S3 backend, no default_tags, the Route53 A record."""
+def test_payments_dr_model_reports_every_failure_kind_in_one_run(examples_run) -> None:
+    """All nine failure kinds of the reference analysis, with its severities, in one run."""
     _, run = examples_run
     got = rules(run, "payments-dr", "model")
+    assert ("rules", "config.backend-s3", "High") in got
+    assert ("rules", "config.default-tags", "High") in got
+    assert ("rules", "config.route53-address", "High") in got
     assert ("import", "import.provider-class-name", "Critical") in got
     assert ("instantiate", "contract.tapstack-signature", "Critical") in got
     assert ("instantiate", "jsii.struct-deserialize", "Critical") in got
@@ -122,7 +124,7 @@ def test_results_frames_have_the_documented_columns(slice_run) -> None:
         assert col in run.findings.columns
     assert {"task_id", "variant", "stage", "status", "duration_s"} <= set(run.outcomes.columns)
     first = run.outcomes[run.outcomes["round"] == 0]
-    assert len(first) == 6 * len(run.variants)  # every stage of every variant has an outcome as written
+    assert len(first) == 7 * len(run.variants)  # every stage of every variant has an outcome as written
 
 
 def test_cli_rejects_bad_input_clearly(toolchain_ready, tmp_path) -> None:

@@ -111,7 +111,7 @@ def test_no_duplicate_or_lost_rows(full_and_resumed) -> None:
     assert len(counts) == 12 and set(counts.values()) == {1}
     run = load_run(killed)
     assert not run.outcomes.duplicated(["task_id", "variant", "stage", "round"]).any()
-    assert len(run.outcomes[run.outcomes["round"] == 0]) == 12 * 6
+    assert len(run.outcomes[run.outcomes["round"] == 0]) == 12 * 7
 
 
 def test_no_worker_outlives_the_killed_run(full_and_resumed) -> None:
