@@ -54,7 +54,7 @@ def stack_md(body: str, imports: str = "") -> str:
 
 ```python
 import os
-from cdktf import TerraformStack, TerraformOutput
+from cdktf import S3Backend, TerraformStack, TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from constructs import Construct
 {imports}
@@ -62,6 +62,7 @@ from constructs import Construct
 class TapStack(TerraformStack):
     def __init__(self, scope: Construct, ns: str, **kwargs):
         super().__init__(scope, ns)
+        S3Backend(self, bucket=kwargs["state_bucket"], key="test.tfstate", region=kwargs["state_bucket_region"])
         AwsProvider(self, "aws", region=kwargs["aws_region"], default_tags=[kwargs["default_tags"]])
 {body}
         TerraformOutput(self, "cwd_is_workspace", value=str(os.path.isfile("lib/tap_stack.py")))
