@@ -245,9 +245,6 @@ PYLINT_RULES: dict[str, Rule] = {
     )
 }
 
-# Outcome statuses a stage can have; "infra-error" is the environment's fault, never the model's.
-STATUSES = ("pass", "fail", "skipped", "infra-error")
-
 
 def rule_by_id(rule_id: str) -> Rule:
     for r in (*RULES, *PYLINT_RULES.values()):

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import venv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +162,3 @@ def install(profile: Profile = DEFAULT_PROFILE, progress: Callable[[str], None] 
     if status.ok:
         profile.marker.write_text(json.dumps(status.versions, indent=2), encoding="utf-8")
     return status
-
-
-def harness_python() -> str:
-    return sys.executable
