@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .checkov_severity import CHECKOV_SEVERITIES
+
 SEVERITIES = ("Critical", "High", "Medium", "Low", "Info")
 FAILURE_SEVERITIES = SEVERITIES[:4]
 
@@ -52,6 +54,51 @@ CONTRACT = ("TapStack constructor does not match the tap.py contract",
             "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
             "default_tags; the TapStack __init__ does not accept them.",
             "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.")
+
+def _terraform_rules() -> tuple[Rule, ...]:
+    """Rules for Terraform's diagnostics, the same for validate, plan and deploy (and for the jsii
+    schema fallback, which speaks Terraform's summaries)."""
+    out: list[Rule] = []
+    for stage in ("validate", "plan", "deploy"):
+        out += [
+            Rule(f"{stage}.infra", stage, "Info", "Environment could not answer (infra)",
+                 "The local emulator or the provider mirror failed, not the response (see "
+                 "graders/infra_signatures.py).", "None for the response.", {"kind": "infra"}, "{reason}: {message}"),
+            Rule(f"{stage}.provider-version", stage, "Info", "Provider version difference",
+                 "Terraform's provider (from the mirror) does not know an argument the pinned provider "
+                 "package defines: the versions differ, the response is not at fault.", "None for the response.",
+                 {"kind": "provider-version"}),
+            Rule(f"{stage}.unknown-argument", stage, "Critical", "Unknown argument or block",
+                 "The configuration sets an argument or block the resource does not have.",
+                 "Use the provider's argument names.",
+                 {"kind": "terraform-diagnostic", "severity": "error",
+                  "summary": r"Extraneous JSON object property|Unsupported argument|Unsupported block type|"
+                             r"Invalid resource type"}),
+            Rule(f"{stage}.missing-argument", stage, "Critical", "Required argument missing",
+                 "A resource lacks an argument or block the provider requires.", "Set the required argument.",
+                 {"kind": "terraform-diagnostic", "severity": "error",
+                  "summary": r"Missing required argument|Insufficient \S+ blocks|Missing required"}),
+            Rule(f"{stage}.wrong-type", stage, "Critical", "Argument of the wrong type",
+                 "A value cannot be converted to the argument's type.", "Pass a value of the argument's type.",
+                 {"kind": "terraform-diagnostic", "severity": "error",
+                  "summary": r"Incorrect attribute value type|Inappropriate value|Invalid value"}),
+            Rule(f"{stage}.invalid-reference", stage, "Critical", "Reference to something that does not exist",
+                 "An expression refers to a resource, attribute or variable that is not declared.",
+                 "Reference an existing resource attribute.",
+                 {"kind": "terraform-diagnostic", "severity": "error",
+                  "summary": r"Reference to undeclared|Unsupported attribute|Invalid reference|"
+                             r"Reference to undeclared input variable"}),
+            Rule(f"{stage}.error", stage, "Critical" if stage != "deploy" else "High",
+                 f"terraform {stage} error", f"terraform {stage} rejected the configuration"
+                 + (" (the emulator raised it; real AWS may differ)." if stage == "deploy" else "."),
+                 "Read the diagnostic; fix the resource it names.",
+                 {"kind": "terraform-diagnostic", "severity": "error"}),
+            Rule(f"{stage}.warning", stage, "Low", f"terraform {stage} warning",
+                 "Terraform warned (often a deprecated argument).", "Address the warning.",
+                 {"kind": "terraform-diagnostic", "severity": "warning"}),
+        ]
+    return tuple(out)
+
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
@@ -204,6 +251,26 @@ RULES: tuple[Rule, ...] = (
          "deletion_protection, or a required final snapshot, blocks the pipeline's destroy step.",
          "Turn deletion_protection off and set skip_final_snapshot=True for test environments.",
          {"kind": "config-rule", "rule": "destroyable"}),
+    Rule("config.hard-coded-region", "rules", "High", "Hard-coded region instead of aws_region",
+         "The default AWS provider names a region other than the aws_region tap.py passes, so the "
+         "pipeline's region choice is ignored.", "Use region=aws_region on the default AwsProvider "
+         "(aliased providers of a multi-region stack may name theirs).",
+         {"kind": "config-rule", "rule": "hard-coded-region"}),
+    Rule("config.environment-suffix", "rules", "Medium", "Resource names without the environment suffix",
+         "Literal resource names that omit environment_suffix collide when two environments (or two "
+         "pull requests) deploy into one account.", "Build every name with the environment_suffix.",
+         {"kind": "config-rule", "rule": "environment-suffix"}),
+    # --- rules in Rego over the plan JSON (graders/rego/<stem>.rego) ----------------------------
+    Rule("rego.lambda_runtime", "rules", "Medium", "Lambda runtime deprecated",
+         "The function is planned with a runtime AWS has deprecated; creating or updating it is "
+         "blocked or soon will be.", "Use a supported runtime (e.g. python3.12).",
+         {"kind": "rego", "policy": "lambda_runtime"}),
+    *_terraform_rules(),
+    # --- checkov (severities from graders/checkov_severity.py) -----------------------------------
+    *(Rule(f"checkov.{name}", "checkov", sev, f"checkov check failed ({sev})", f"checkov: {why}.",
+           "See the checkov check's documentation.", {"kind": "checkov", "check_id": pattern},
+           "{check_id} {address}: {check_name}")
+      for name, sev, pattern, why in CHECKOV_SEVERITIES),
     # --- lint: named messages first (PYLINT_RULES), then per-category fallbacks ------------------
     Rule("lint.fatal", "lint", "High", "pylint could not analyse a file",
          "pylint failed on the file (often a syntax error).", "Fix the file so it parses.",

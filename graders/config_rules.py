@@ -12,10 +12,20 @@ import ipaddress
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 Signal = dict
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may know besides the config: where the stack sits and what tap.py passed it."""
+
+    stack_dir: Path
+    aws_region: str = ""
+    environment_suffix: str = ""
 REF = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -28,7 +38,7 @@ def _signal(rule: str, message: str, path: str | None = None, **extra) -> Signal
     return {"kind": "config-rule", "rule": rule, "message": message, "construct": path, **extra}
 
 
-def s3_backend(config: dict, _root: Path) -> list[Signal]:
+def s3_backend(config: dict, _ctx: Context) -> list[Signal]:
     backend = (config.get("terraform") or {}).get("backend") or {}
     if "s3" in backend:
         return []
@@ -36,7 +46,7 @@ def s3_backend(config: dict, _root: Path) -> list[Signal]:
     return [_signal("backend-s3", f"state backend is {kind}, not the S3 backend the pipeline expects")]
 
 
-def provider_default_tags(config: dict, _root: Path) -> list[Signal]:
+def provider_default_tags(config: dict, _ctx: Context) -> list[Signal]:
     out = []
     for p in (config.get("provider") or {}).get("aws") or []:
         if not p.get("default_tags"):
@@ -52,7 +62,7 @@ def _is_ip(value: str, version: int) -> bool:
         return False
 
 
-def route53_address_records(config: dict, _root: Path) -> list[Signal]:
+def route53_address_records(config: dict, _ctx: Context) -> list[Signal]:
     """A/AAAA records (without alias) must hold IP addresses: not ARNs, names or non-IP attributes."""
     out = []
     for _name, body, path in _resources(config, "aws_route53_record"):
@@ -72,14 +82,14 @@ def route53_address_records(config: dict, _root: Path) -> list[Signal]:
     return out
 
 
-def lambda_packages(config: dict, root: Path) -> list[Signal]:
+def lambda_packages(config: dict, ctx: Context) -> list[Signal]:
     """Lambda ``filename`` must exist next to the synthesized stack (or in the workspace) and be a zip."""
     out = []
     for _name, body, path in _resources(config, "aws_lambda_function"):
         filename = body.get("filename")
         if not filename or REF.search(str(filename)):
             continue
-        candidates = [Path(filename)] if Path(filename).is_absolute() else [root / filename]
+        candidates = [Path(filename)] if Path(filename).is_absolute() else [ctx.stack_dir / filename]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             out.append(_signal("lambda-package", f"Lambda package {filename!r} does not exist", path))
@@ -92,7 +102,7 @@ POLICY_FIELDS = {"aws_iam_role": ("assume_role_policy",), "aws_iam_policy": ("po
                  "aws_iam_role_policy": ("policy",), "aws_s3_bucket_policy": ("policy",)}
 
 
-def iam_policy_documents(config: dict, _root: Path) -> list[Signal]:
+def iam_policy_documents(config: dict, _ctx: Context) -> list[Signal]:
     out = []
     for rtype, fields in POLICY_FIELDS.items():
         for _name, body, path in _resources(config, rtype):
@@ -110,7 +120,7 @@ def iam_policy_documents(config: dict, _root: Path) -> list[Signal]:
     return out
 
 
-def destroyable(config: dict, _root: Path) -> list[Signal]:
+def destroyable(config: dict, _ctx: Context) -> list[Signal]:
     out = []
     for rtype in ("aws_db_instance", "aws_rds_cluster", "aws_lb", "aws_dynamodb_table"):
         for _name, body, path in _resources(config, rtype):
@@ -124,12 +134,59 @@ def destroyable(config: dict, _root: Path) -> list[Signal]:
     return out
 
 
-CHECKS: tuple[Callable[[dict, Path], list[Signal]], ...] = (
+def hard_coded_region(config: dict, ctx: Context) -> list[Signal]:
+    """The default (unaliased) AWS provider must use the aws_region tap.py passed in.
+
+    Aliased providers of multi-region stacks name their regions on purpose and are not judged. A
+    literal equal to the region passed cannot be told apart in the synthesized config."""
+    if not ctx.aws_region:
+        return []
+    out = []
+    for p in (config.get("provider") or {}).get("aws") or []:
+        region = p.get("region")
+        if "alias" in p or not isinstance(region, str) or REF.search(region):
+            continue
+        if region != ctx.aws_region:
+            out.append(_signal("hard-coded-region", f"default AWS provider uses region {region!r}; the stack "
+                                                    f"receives aws_region {ctx.aws_region!r}", "provider.aws"))
+    return out
+
+
+# Top-level arguments that name a resource in AWS (the ones that collide between environments).
+NAME_ARGUMENTS = ("name", "name_prefix", "bucket", "bucket_prefix", "function_name", "table_name",
+                  "cluster_identifier", "identifier", "repository_name", "domain_name", "alarm_name",
+                  "queue_name", "topic_name", "stream_name", "state_machine_name", "role_name")
+
+
+def environment_suffix(config: dict, ctx: Context) -> list[Signal]:
+    """Literal resource names must include the environment suffix, or two environments collide.
+
+    One signal per stack (listing the first names), so a stack that never uses the suffix counts
+    once, not once per resource."""
+    suffix = ctx.environment_suffix.lower()
+    if not suffix:
+        return []
+    missing = []
+    for rtype, instances in sorted((config.get("resource") or {}).items()):
+        for name, body in (instances or {}).items():
+            for arg in NAME_ARGUMENTS:
+                value = body.get(arg)
+                if isinstance(value, str) and value and not REF.search(value) and suffix not in value.lower():
+                    missing.append(f"{rtype}.{name}.{arg}={value!r}")
+                    break
+    if not missing:
+        return []
+    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    return [_signal("environment-suffix", f"{len(missing)} resource name(s) without the environment suffix "
+                                          f"{ctx.environment_suffix!r}: {shown}", None, count=len(missing))]
+
+
+CHECKS: tuple[Callable[[dict, Context], list[Signal]], ...] = (
     s3_backend, provider_default_tags, route53_address_records, lambda_packages, iam_policy_documents,
-    destroyable,
+    destroyable, hard_coded_region, environment_suffix,
 )
 
 
-def check_config(config: dict, stack_dir: Path) -> list[Signal]:
-    """Every rule's signals for one synthesized stack (``stack_dir`` holds its cdk.tf.json)."""
-    return [s for check in CHECKS for s in check(config, stack_dir)]
+def check_config(config: dict, ctx: Context) -> list[Signal]:
+    """Every rule's signals for one synthesized stack (``ctx.stack_dir`` holds its cdk.tf.json)."""
+    return [s for check in CHECKS for s in check(config, ctx)]

@@ -15,10 +15,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import __version__, toolchain
+from . import __version__, terraform, toolchain
+from .checkov_runner import available as checkov_available
 from .bundles import discover
 from .engine import EngineOptions, default_workers, pending_jobs, run_batch
 from .grade import STAGES, VariantResult
+from .plan_stages import PlanOptions
 from .report import print_summary
 from .results import load_run
 from .runstore import RunStore
@@ -44,26 +46,32 @@ class VariantChoice(str, Enum):
 
 @tc_app.command("install")
 def toolchain_install(force: Annotated[bool, typer.Option(help="Reinstall even if present.")] = False) -> None:
-    """Install the pinned toolchain (idempotent: a matching install is left alone)."""
-    prof = toolchain.DEFAULT_PROFILE
-    with console.status("installing toolchain...") as status:
-        st = toolchain.install(prof, progress=lambda m: status.update(f"toolchain: {m}"), force=force)
-    _print_toolchain(st)
-    if not st.ok:
+    """Install the pinned toolchain and the checkov venv (idempotent: a matching install is left alone)."""
+    ok = True
+    for prof in (toolchain.DEFAULT_PROFILE, toolchain.CHECKOV_PROFILE):
+        with console.status(f"installing {prof.name}...") as status:
+            st = toolchain.install(prof, progress=lambda m, n=prof.name: status.update(f"{n}: {m}"), force=force)
+        _print_toolchain(st)
+        ok = ok and st.ok
+    if not ok:
         raise typer.Exit(1)
 
 
 @tc_app.command("check")
 def toolchain_check() -> None:
-    """Say whether the toolchain is installed and matches the pins (exit 1 if not)."""
+    """Say whether the toolchain (and checkov, and terraform) are usable (exit 1 if the toolchain is not)."""
     st = toolchain.check(toolchain.DEFAULT_PROFILE)
     _print_toolchain(st)
+    _print_toolchain(toolchain.check(toolchain.CHECKOV_PROFILE))
+    det = terraform.detect()
+    console.print(f"terraform: {det.reason}" if det.terraform else
+                  f"terraform: [yellow]{det.reason}[/] (validate falls back to the jsii schema; plan is skipped)")
     if not st.ok:
         raise typer.Exit(1)
 
 
 def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
-    console.print(f"toolchain at {st.home}: " + ("[green]ok[/]" if st.ok else "[red]not usable[/]"))
+    console.print(f"{st.home.name} at {st.home}: " + ("[green]ok[/]" if st.ok else "[red]not usable[/]"))
     for name, ver in (st.versions.get("packages") or {}).items():
         console.print(f"  {name} {ver}")
     if st.versions.get("node"):
@@ -96,6 +104,11 @@ def run(
     created_at: Annotated[Optional[str], typer.Option(help="The CreatedAt tag the template puts on every stack "
                                                            "(default: the run's start), to compare runs byte for byte.")]
     = None,
+    deploy: Annotated[bool, typer.Option(help="Also terraform apply, then destroy, each stack that plans, against "
+                                              "the local AWS emulator (moto server).")] = False,
+    checkov: Annotated[bool, typer.Option(help="Run checkov on each synthesized stack (severities from "
+                                               "graders/checkov_severity.py).")] = True,
+    terraform_timeout: Annotated[float, typer.Option(help="Seconds each terraform command may take.")] = 300.0,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -127,7 +140,18 @@ def run(
     limits = Limits(memory_mb=memory_mb)
     if stage_timeout is not None:
         limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
-    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold)
+    detection = terraform.detect()
+    if detection.terraform is None:
+        err.print(f"[yellow]terraform stages:[/] {detection.reason}; validate uses the jsii schema fallback, "
+                  "plan and deploy are skipped")
+    checkov_ok, checkov_note = checkov_available() if checkov else (False, "not requested")
+    if checkov and not checkov_ok:
+        err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
+    store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
+                     checkov=checkov_note, deploy=deploy)
+    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout, terraform=detection)
+    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,
+                         plan=plan_opts)
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")

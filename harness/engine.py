@@ -21,6 +21,7 @@ from .bundles import Task
 from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
                     worker_outcomes)
 from .onepass import continue_with_repairs
+from .plan_stages import PlanOptions, PlanTools, post_synth_outcomes
 from .runstore import RunStore
 from .toolchain import Profile
 from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
@@ -38,6 +39,7 @@ class EngineOptions:
     # Benchmark baseline: a fresh toolchain process per stage group (static; import..synth; lint),
     # as the reference pipeline runs `cdktf synth` and `pylint` per pull request.
     cold: bool = False
+    plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
 
 
 def default_workers() -> int:
@@ -78,6 +80,8 @@ class Slot:
         self.last_rss_kb = 0
         self.peak_rss_kb = 0
         self.workspace = store.root / "workspaces" / f"_slot{index}"
+        # Terraform data dirs, the emulator and checkov live beside the workspace, one set per slot.
+        self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan)
 
     def ensure(self) -> LocalWorker:
         if self.worker is None or not self.worker.alive:
@@ -92,6 +96,10 @@ class Slot:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+    def close(self) -> None:
+        self.retire()
+        self.tools.close()
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
         """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
@@ -201,11 +209,14 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                 prep = prepare(task, variant, entry_for(task), profile, slot.workspace, log_dir,
                                variant_env(task, created_at))
                 first = slot.run(prep, prep.request) if prep.request is not None else worker_outcomes(prep, [])
+                env = variant_env(task, created_at)
+                artifacts = store.artifact_dir(task.id, variant)
                 outcomes, findings, repairs = continue_with_repairs(
-                    prep, first, lambda req, rnd: slot.run(prep, req, rnd))
+                    prep, first, lambda req, rnd: slot.run(prep, req, rnd),
+                    lambda outs: post_synth_outcomes(prep, outs, slot.tools, env, artifacts))
                 if stop.is_set():
                     return  # interrupted mid-variant: record nothing partial
-                result = finish(prep, outcomes, findings, repairs, store.artifact_dir(task.id, variant))
+                result = finish(prep, outcomes, findings, repairs, artifacts)
                 result.wall_s = time.monotonic() - t0
                 result.worker_rss_kb = slot.last_rss_kb if prep.request is not None else 0
                 for kind, recs in records(result, store.run_id).items():
@@ -221,7 +232,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
             errors.append(exc)
             stop.set()
         finally:
-            slot.retire()
+            slot.close()
 
     slots = [Slot(i, profile, store, opts) for i in range(max(1, opts.workers))]
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
@@ -235,6 +246,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         for s in slots:
             if s.worker is not None:
                 s.worker.kill()
+            s.tools.close()
         raise
     if errors:
         raise errors[0]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 from graders.classify import classify_defect
-from graders.config_rules import check_config
 
 from . import __version__
 from .bundles import Task
@@ -24,7 +23,8 @@ from .extract import Extraction, extract
 from .toolchain import Profile
 from .workspace import Entry, Workspace, materialize, template_digest
 
-STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "rules")
+STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "validate", "plan", "rules", "checkov",
+          "deploy")
 ARTIFACT_ROOT = "/workspace"  # how stored stacks and messages write the workspace directory
 CHAIN = ("import", "instantiate", "synth")
 WORKER_STAGES = ("static", "import", "instantiate", "synth", "lint")
@@ -225,27 +225,6 @@ def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
                                     rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
                                     list(depends_on or [])))
     return findings
-
-
-def rules_outcomes(prep: Prepared, outcomes: list[StageOutcome]) -> list[StageOutcome]:
-    """The config rules on what synthesized: the response as written (round 0) or, failing that,
-    the last repaired copy (then at that round, so its findings depend on the repairs)."""
-    synths = sorted((o for o in outcomes if o.stage == "synth" and o.status == "pass"), key=lambda o: o.round)
-    if not synths:
-        return [StageOutcome("rules", "skipped", "nothing synthesized")]
-    synth = synths[0] if synths[0].round == 0 else synths[-1]
-    out = [] if synth.round == 0 else [StageOutcome("rules", "skipped", "nothing synthesized as written")]
-    t0 = time.monotonic()
-    signals: list[dict] = []
-    root = str(prep.workspace.root.resolve())
-    for rel in synth.data.get("outputs", []):
-        path = prep.workspace.root / rel
-        for sig in check_config(json.loads(path.read_text(encoding="utf-8")), path.parent):
-            sig["message"] = sig["message"].replace(root, ARTIFACT_ROOT)  # same text whichever slot ran it
-            signals.append(sig)
-    out.append(StageOutcome("rules", "fail" if signals else "pass", None, round(time.monotonic() - t0, 4),
-                            signals, {"on_round": synth.round}, synth.round))
-    return out
 
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:

@@ -18,7 +18,7 @@ from typing import Callable
 from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS
 
-from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings, rules_outcomes
+from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
 
 MAX_ROUNDS = 4
 
@@ -30,8 +30,11 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
                           run_round: Callable[[dict, int], list[StageOutcome]],
+                          post_synth: Callable[[list[StageOutcome]], list[StageOutcome]],
                           max_rounds: int = MAX_ROUNDS) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
-    """All rounds' outcomes, the merged findings, and the repairs applied (with diffs)."""
+    """All rounds' outcomes, the merged findings, and the repairs applied (with diffs).
+
+    ``post_synth`` runs the stages after synth on the chosen synthesized stack."""
     outcomes = [prep.extract_outcome, *first]
     lines = md_lines(prep.extraction)
     findings = findings_for(outcomes, lines)
@@ -65,7 +68,7 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
         current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
         outcomes += current
         findings += findings_for(current, lines, [r["id"] for r in repairs])
-    for rules in rules_outcomes(prep, outcomes):
-        outcomes.append(rules)
-        findings += findings_for([rules], lines, [r["id"] for r in repairs if r["round"] <= rules.round])
+    for late in post_synth(outcomes):  # validate, plan, rules, checkov, deploy (plan_stages.py)
+        outcomes.append(late)
+        findings += findings_for([late], lines, [r["id"] for r in repairs if r["round"] <= late.round])
     return outcomes, merge_findings(findings), repairs

@@ -35,6 +35,7 @@ NODE_MIN_MAJOR = 20
 class Profile:
     name: str = "default"
     pins: tuple[str, ...] = DEFAULT_PINS
+    needs_node: bool = True  # the CDKTF toolchain runs jsii on node; a tools venv (checkov) does not
 
     @property
     def digest(self) -> str:
@@ -77,6 +78,9 @@ class Profile:
 
 
 DEFAULT_PROFILE = Profile()
+# checkov pins its own dependency set (packaging<24 among them), so it lives in a venv of its own
+# and the harness talks to a warm checkov process (checkov_runner.py), as it does to the toolchain.
+CHECKOV_PROFILE = Profile("checkov", ("checkov==3.3.30",), needs_node=False)
 
 _CHECK_SCRIPT = r"""
 import json, sys, subprocess, importlib.metadata as md
@@ -128,7 +132,7 @@ def check(profile: Profile = DEFAULT_PROFILE) -> ToolchainStatus:
         major = int(node.lstrip("v").split(".")[0])
     except ValueError:
         major = 0
-    if major < NODE_MIN_MAJOR:
+    if profile.needs_node and major < NODE_MIN_MAJOR:
         status.problems.append(f"node: want >= {NODE_MIN_MAJOR}, have {node or 'nothing'}")
     status.ok = not status.problems
     return status

@@ -1,0 +1,82 @@
+"""The local AWS emulator (moto server) that answers plan's data sources and the opt-in deploy.
+
+One server per slot, on a free loopback port, started lazily by the slot and stopped with it, so
+parallel slots never share state or ports. Between variants its state is reset through moto's
+own ``/moto-api/reset`` endpoint: a variant never sees what the previous one created.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started: an infra problem."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout_s: float = 60.0) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        for _attempt in range(3):  # the port can be taken between probing and binding
+            self.port = free_port()
+            with self.log_path.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"})
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and self.alive:
+                try:
+                    urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2).read()
+                    return
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    time.sleep(0.2)
+            self.stop()
+        raise EmulatorError(f"moto server did not start (log: {self.log_path})")
+
+    def ensure(self) -> None:
+        if not self.alive:
+            self.start()
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
+        urllib.request.urlopen(req, timeout=30).read()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc = None
