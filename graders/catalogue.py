@@ -68,6 +68,11 @@ def _terraform_rules() -> tuple[Rule, ...]:
                  "Terraform's provider (from the mirror) does not know an argument the pinned provider "
                  "package defines: the versions differ, the response is not at fault.", "None for the response.",
                  {"kind": "provider-version"}),
+            Rule(f"{stage}.missing-file", stage, "Critical", "A file the configuration reads does not exist",
+                 "A function such as filebase64sha256() reads a file (usually a Lambda package) that is not "
+                 "there when Terraform runs.", "Build the file at synth time (or use TerraformAsset).",
+                 {"kind": "terraform-diagnostic", "severity": "error", "detail": r"no such file or directory"},
+                 defect="file:{construct}"),
             Rule(f"{stage}.unknown-argument", stage, "Critical", "Unknown argument or block",
                  "The configuration sets an argument or block the resource does not have.",
                  "Use the provider's argument names.",
@@ -242,7 +247,7 @@ RULES: tuple[Rule, ...] = (
     Rule("config.lambda-package", "rules", "Critical", "Lambda package missing or not a zip",
          "The function's filename does not point at a zip archive that exists when Terraform runs.",
          "Build the archive at synth time (or use TerraformAsset) and point filename at it.",
-         {"kind": "config-rule", "rule": "lambda-package"}),
+         {"kind": "config-rule", "rule": "lambda-package"}, defect="file:{construct}"),
     Rule("config.iam-policy", "rules", "High", "IAM policy document is not a valid policy",
          "A literal policy document is not JSON, or lacks Version/Statement.",
          "Build the document with json.dumps/Fn.jsonencode and include Version and Statement.",

@@ -7,6 +7,7 @@ applied to an old run without executing anything again.
 from __future__ import annotations
 
 import re
+import string
 from collections import defaultdict
 
 from .catalogue import EXEC, PYLINT_RULES, RULES, Rule
@@ -67,5 +68,10 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
     suggestions = signal.get("suggestions") or []
     if suggestions:
         message += f"; did you mean `{suggestions[0]}`?"
-    defect = rule.defect.format_map(values) if rule.defect else None
+    defect = None
+    if rule.defect:
+        fields = [f for _, f, _, _ in string.Formatter().parse(rule.defect) if f]
+        # A key with an empty part would merge unrelated findings; such a finding stands alone.
+        if all(values[f] not in ("", None) for f in fields):
+            defect = rule.defect.format_map(values)
     return rule, message, defect

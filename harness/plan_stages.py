@@ -425,8 +425,6 @@ def post_synth_outcomes(prep, outcomes: list, tools: PlanTools | None, env: dict
             r_sigs += [dict(s, stack=r.name, construct=_construct(r.config, s.get("address")))
                        for s in evaluate_rego(r.plan_json)]
             rego_ran.append(r.name)
-    for s in r_sigs:
-        s["message"] = s["message"].replace(str(root.resolve()), ARTIFACT_ROOT)  # same text whichever slot ran it
     out.append(StageOutcome("rules", "fail" if r_sigs else "pass", None, round(time.monotonic() - t0, 4), r_sigs,
                             {"on_round": rnd, "rego_on": rego_ran or "no plan JSON: Rego policies not evaluated"}, rnd))
     # checkov
@@ -448,6 +446,12 @@ def post_synth_outcomes(prep, outcomes: list, tools: PlanTools | None, env: dict
                     next((r.deploy_reason for r in runs if r.deploy_reason), None) if d_state == "skipped" else None)
         out.append(StageOutcome("deploy", d_state, d_reason, _seconds(runs, "deploy", timing),
                                 [dict(s, stack=r.name) for r in runs for s in r.deploy], {}, rnd))
+    where = str(root.resolve())
+    for o in out:  # the same text whichever slot (directory) ran it
+        for s in o.signals:
+            for key in ("message", "detail"):
+                if isinstance(s.get(key), str):
+                    s[key] = s[key].replace(where, ARTIFACT_ROOT)
     if rnd:
         out = [StageOutcome(o.stage, "skipped", "nothing synthesized as written") for o in out] + out
     return out

@@ -26,14 +26,17 @@ def summary_table(run: Run) -> Table:
     gold = gold_status(run)
     o = run.outcomes
     synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"]
+    plan = _judged(o, "plan")
     table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
-                  caption="C/H/M/L: findings by severity; repaired: repairs applied in one pass and whether the "
-                          "repaired copy synthesizes; ideal: whether the task's IDEAL passes (gold check)")
+                  caption="C/H/M/L: findings by severity; plan: terraform plan of the stack as written (* of the "
+                          "repaired copy); repaired: repairs applied in one pass and whether the repaired copy "
+                          "synthesizes; ideal: whether the task's IDEAL passes (gold check)")
     for col in ("task", "variant", "verdict", "worst"):
         table.add_column(col, no_wrap=True)
     for sev in FAILURE_SEVERITIES:
         table.add_column(sev[0], justify="right", no_wrap=True)
     table.add_column("synth", no_wrap=True)
+    table.add_column("plan", no_wrap=True)
     table.add_column("repaired", no_wrap=True)
     table.add_column("ideal", overflow="fold")
     for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
@@ -43,10 +46,17 @@ def summary_table(run: Run) -> Table:
             f"[{STYLE[worst]}]{worst or '-'}[/]",
             *(str(int(row[f"n_{s.lower()}"])) for s in FAILURE_SEVERITIES),
             str(synth.get((row["task_id"], row["variant"]), "-")),
+            plan.get((row["task_id"], row["variant"]), "-"),
             _repaired(row),
             gold.get(row["task_id"], "-") if row["variant"] == "model" else "",
         )
     return table
+
+
+def _judged(o, stage: str) -> dict:
+    """Status of a post-synth stage on the stack it judged (the last round it ran on)."""
+    rows = o[o["stage"] == stage].sort_values("round").groupby(["task_id", "variant"]).last()
+    return {k: f"{r['status']}{'*' if r['round'] else ''}" for k, r in rows.iterrows()}
 
 
 def _repaired(row) -> str:

@@ -176,13 +176,14 @@ class TfDir:
     root: Path
     inits: dict[str, Path] = field(default_factory=dict)
     init_calls: int = 0
-
-    @property
-    def work(self) -> Path:
-        return self.root / "stack"
+    work: Path = Path()
 
     def stage(self, config: dict, stack_dir: Path) -> Path:
-        """Fresh copy of the stack (assets included) with ``config`` as its only configuration."""
+        """Fresh copy of the stack (assets included) with ``config`` as its only configuration.
+
+        The copy sits beside the stack directory, at the same depth, so relative paths the stack
+        holds (``../../../lambda.zip``) name the same files as in the synthesized original."""
+        self.work = stack_dir.parent / f".tapgrade-{stack_dir.name}"
         shutil.rmtree(self.work, ignore_errors=True)
         shutil.copytree(stack_dir, self.work, symlinks=False,
                         ignore=shutil.ignore_patterns("cdk.tf.json", ".terraform*", "*.tfstate*", "*.tfplan"))

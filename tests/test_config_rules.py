@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from graders.classify import classify
-from graders.config_rules import check_config
+from graders.config_rules import Context, check_config
 
 GOOD = {
     "terraform": {"backend": {"s3": {"bucket": "b", "key": "k", "region": "us-east-1"}}},
@@ -24,8 +24,8 @@ GOOD = {
 }
 
 
-def rules_of(config: dict, root: Path) -> list[str]:
-    return [classify("rules", s)[0].id for s in check_config(config, root)]
+def rules_of(config: dict, root: Path, region: str = "us-east-1", suffix: str = "") -> list[str]:
+    return [classify("rules", s)[0].id for s in check_config(config, Context(root, region, suffix))]
 
 
 def test_a_clean_config_has_no_findings(tmp_path: Path) -> None:
@@ -52,3 +52,25 @@ def test_each_rule_fires(tmp_path: Path) -> None:
     assert got.count("config.lambda-package") == 2
     assert got.count("config.iam-policy") == 2
     assert got.count("config.destroyable") == 2  # deletion protection, and a final snapshot required
+
+
+def test_hard_coded_region_judges_only_the_default_provider(tmp_path: Path) -> None:
+    cfg = json.loads(json.dumps(GOOD))
+    assert "config.hard-coded-region" not in rules_of(cfg, tmp_path, region="us-east-1")
+    assert rules_of(cfg, tmp_path, region="eu-west-1").count("config.hard-coded-region") == 1
+    cfg["provider"]["aws"] = [{"alias": "primary", "region": "us-east-1", "default_tags": [{"tags": {}}]},
+                              {"alias": "dr", "region": "us-west-2", "default_tags": [{"tags": {}}]}]
+    assert "config.hard-coded-region" not in rules_of(cfg, tmp_path, region="eu-west-1")  # multi-region by design
+
+
+def test_environment_suffix_is_one_finding_per_stack(tmp_path: Path) -> None:
+    cfg = json.loads(json.dumps(GOOD))
+    del cfg["resource"]["aws_route53_record"]
+    cfg["resource"]["aws_s3_bucket"] = {"a": {"bucket": "logs-dev-1"}, "b": {"bucket": "logs-prod"},
+                                        "c": {"bucket": "${var.x}"}}
+    cfg["resource"]["aws_sqs_queue"] = {"q": {"name": "jobs"}}
+    signals = check_config(cfg, Context(tmp_path, "us-east-1", "dev"))
+    suffix = [s for s in signals if s["rule"] == "environment-suffix"]
+    assert len(suffix) == 1 and suffix[0]["count"] == 2
+    assert "aws_s3_bucket.b.bucket='logs-prod'" in suffix[0]["message"] and "aws_sqs_queue.q" in suffix[0]["message"]
+    assert classify("rules", suffix[0])[0].severity == "Medium"

@@ -1,0 +1,274 @@
+"""The stages after synth, for real: terraform validate/plan against the mirror and moto server,
+the jsii schema fallback, checkov, Rego, and the opt-in deploy.
+
+Terraform tests need a terraform binary and an AWS provider mirror (this machine has both; CI
+runs here). Where they are absent those tests are skipped with the detection's reason, and the
+fallback test still runs: it hides terraform on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+
+from graders.catalogue import rule_by_id
+from graders.classify import classify
+from graders.infra_signatures import infra_reason
+from graders.plan_policies import evaluate
+from harness import schema_check, terraform
+from harness.checkov_runner import CheckovRunner
+from harness.emulator import MotoServer
+from harness.plan_stages import _resource_lines
+from harness.toolchain import DEFAULT_PROFILE
+
+from .conftest import TASKS, run_cli, stack_md, write_task
+
+DETECTED = terraform.detect()
+needs_terraform = pytest.mark.skipif(DETECTED.terraform is None, reason=f"terraform: {DETECTED.reason}")
+
+# A stack with defects only Terraform sees: an argument the resource does not have (set through the
+# escape hatch, so it synthesizes), a required argument missing, a literal of the wrong type.
+BAD_CONFIG = {
+    "terraform": {"required_providers": {"aws": {"source": "aws", "version": "6.23.0"}},
+                  "backend": {"s3": {"bucket": "b", "key": "k", "region": "us-east-1"}}},
+    "provider": {"aws": [{"region": "us-east-1"}]},
+    "resource": {
+        "aws_s3_bucket": {"b": {"bucket": "b-dev", "bogus_arg": "x"}},
+        "aws_sqs_queue": {"q": {"name": "q-dev", "visibility_timeout_seconds": "abc", "fifo_queue": "notbool"}},
+        "aws_lambda_function": {"f": {"function_name": "f-dev"}},
+    },
+}
+EXPECTED = {("Unsupported argument", "aws_s3_bucket.b"), ("Incorrect attribute value type", "aws_sqs_queue.q"),
+            ("Missing required argument", "aws_lambda_function.f")}
+
+
+def _norm(summary: str) -> str:
+    return {"Extraneous JSON object property": "Unsupported argument"}.get(summary, summary)
+
+
+@needs_terraform
+def test_relax_pins_the_mirror_version_and_records_it() -> None:
+    tf = DETECTED.terraform
+    cfg, changes, missing = terraform.relax(BAD_CONFIG, tf)
+    held = tf.providers["registry.terraform.io/hashicorp/aws"][-1]
+    assert cfg["terraform"]["required_providers"]["aws"]["version"] == held
+    assert "backend" not in cfg["terraform"] and BAD_CONFIG["terraform"]["backend"]  # the original is untouched
+    assert {"change": "provider version relaxed", "provider": "registry.terraform.io/hashicorp/aws",
+            "from": "6.23.0", "to": held} in changes
+    with_random = json.loads(json.dumps(BAD_CONFIG))
+    with_random["terraform"]["required_providers"]["random"] = {"source": "hashicorp/random", "version": "3.6.0"}
+    assert terraform.relax(with_random, tf)[2] == ["registry.terraform.io/hashicorp/random"]
+
+
+@needs_terraform
+def test_schema_fallback_finds_what_terraform_validate_finds(tmp_path: Path, toolchain_ready) -> None:
+    tf = DETECTED.terraform
+    cfg, _, _ = terraform.relax(BAD_CONFIG, tf)
+    d = terraform.TfDir(tf, tmp_path)
+    work = d.stage(cfg, tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else tmp_path)
+    data, failed = d.init(cfg, 120)
+    assert failed is None
+    c = terraform.call(tf, ["validate", "-json", "-no-color"], work, terraform.base_env(data), 120)
+    by_terraform = {(_norm(x["summary"]), x["snippet"]["context"].removeprefix("resource."))
+                    for x in json.loads(c.stdout)["diagnostics"]}
+    by_schema = {(x["summary"], x["address"]) for x in schema_check.check(BAD_CONFIG, schema_check.load_schema(DEFAULT_PROFILE))}
+    assert by_terraform == EXPECTED
+    assert by_schema == EXPECTED
+    # the same catalogue rules classify both
+    fallback = schema_check.check(BAD_CONFIG, schema_check.load_schema(DEFAULT_PROFILE))
+    assert {classify("validate", s)[0].id for s in fallback} == {
+        "validate.unknown-argument", "validate.wrong-type", "validate.missing-argument"}
+
+
+@needs_terraform
+def test_init_runs_once_per_provider_set(tmp_path: Path) -> None:
+    tf = DETECTED.terraform
+    cfg, _, _ = terraform.relax(BAD_CONFIG, tf)
+    d = terraform.TfDir(tf, tmp_path)
+    (tmp_path / "src").mkdir()
+    for _ in range(3):
+        d.stage(cfg, tmp_path / "src")
+        data, failed = d.init(cfg, 120)
+        assert failed is None and (d.work / ".terraform.lock.hcl").is_file()
+    assert d.init_calls == 1
+
+
+def test_infra_signatures_name_the_environment_not_the_model() -> None:
+    assert infra_reason("creating X: operation error Foo: https response error StatusCode: 500, InternalError")
+    assert infra_reason("Error: Failed to query available provider packages") == "mirror: provider not held"
+    assert infra_reason("The ListTagsForResource action has not been implemented") == "emulator: API not implemented"
+    assert infra_reason("Missing required argument: The argument \"role\" is required") is None
+
+
+def test_rego_example_policy_on_a_plan() -> None:
+    plan = {"resource_changes": [
+        {"type": "aws_lambda_function", "address": "aws_lambda_function.old",
+         "change": {"actions": ["create"], "after": {"runtime": "python3.8"}}},
+        {"type": "aws_lambda_function", "address": "aws_lambda_function.new",
+         "change": {"actions": ["create"], "after": {"runtime": "python3.12"}}}]}
+    signals = evaluate(plan)
+    assert [s["address"] for s in signals] == ["aws_lambda_function.old"]
+    assert classify("rules", signals[0])[0].id == "rego.lambda_runtime"
+    assert evaluate({"resource_changes": []}) == []
+
+
+def test_checkov_warm_runner_and_our_severities(tmp_path: Path) -> None:
+    cfg = {"resource": {"aws_s3_bucket_acl": {"public": {"bucket": "b", "acl": "public-read-write"}},
+                        "aws_security_group": {"ssh": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp",
+                                                                    "cidr_blocks": ["0.0.0.0/0"]}]}}}}
+    text = json.dumps(cfg, indent=2)
+    (tmp_path / "main.tf.json").write_text(text)
+    runner = CheckovRunner(tmp_path / "checkov.log")
+    try:
+        answer = runner.scan(tmp_path)
+        again = runner.scan(tmp_path)  # the same warm process answers again
+    finally:
+        runner.close()
+    assert answer == again
+    ids = {f["check_id"] for f in answer["failed"]}
+    assert "CKV_AWS_24" in ids  # SSH open to the world
+    sev = {f["check_id"]: classify("checkov", {"kind": "checkov", **f, "address": "x"})[0].severity
+           for f in answer["failed"]}
+    assert sev["CKV_AWS_24"] == "High"
+    starts = _resource_lines(text)
+    assert dict(starts) == {4: "aws_s3_bucket_acl.public", 10: "aws_security_group.ssh"}
+    ssh = next(f for f in answer["failed"] if f["check_id"] == "CKV_AWS_24")
+    assert next(a for line, a in reversed(starts) if line <= ssh["lines"][0]) == "aws_security_group.ssh"
+
+
+def test_moto_servers_do_not_share_ports_or_state(tmp_path: Path) -> None:
+    a, b = MotoServer(tmp_path / "a.log"), MotoServer(tmp_path / "b.log")
+    a.start()
+    b.start()
+    try:
+        assert a.port != b.port
+
+        def s3(server: MotoServer):
+            return boto3.client("s3", endpoint_url=server.url, region_name="us-east-1",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+
+        s3(a).create_bucket(Bucket="only-in-a")
+        assert [x["Name"] for x in s3(a).list_buckets()["Buckets"]] == ["only-in-a"]
+        assert s3(b).list_buckets()["Buckets"] == []
+        a.reset()
+        assert s3(a).list_buckets()["Buckets"] == []
+    finally:
+        a.stop()
+        b.stop()
+    assert not a.alive and not b.alive
+
+
+# --- the stages in a real run ---------------------------------------------------------------------
+
+QUEUE = """
+        from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+        q = SqsQueue(self, "q", name="jobs-" + kwargs["environment_suffix"])
+"""
+BAD_ARG = QUEUE + """        q.add_override("bogus_arg", "x")
+"""
+
+
+@pytest.fixture(scope="module")
+def tf_tasks(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tftasks")
+    write_task(root, "tf-arg", stack_md(BAD_ARG), stack_md(QUEUE))
+    return root
+
+
+@pytest.fixture(scope="module")
+def tf_run(tf_tasks, tmp_path_factory, toolchain_ready) -> Path:
+    if DETECTED.terraform is None:
+        pytest.skip(f"terraform: {DETECTED.reason}")
+    out = tmp_path_factory.mktemp("tfrun")
+    site = tmp_path_factory.mktemp("site") / "static-site"
+    shutil.copytree(TASKS / "static-site", site)
+    proc = run_cli("run", str(tf_tasks), str(site), "--variant", "both", "--deploy", "--out", str(out),
+                   "--run-id", "r", "--workers", "2", "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out / "r"
+
+
+def _frames(run_dir: Path):
+    from harness.results import load_run
+
+    return load_run(run_dir)
+
+
+@needs_terraform
+def test_validate_reports_what_synth_let_through(tf_run) -> None:
+    r = _frames(tf_run)
+    o = r.outcomes.set_index(["task_id", "variant", "stage"])
+    assert o.loc[("tf-arg", "model", "validate"), "status"] == "fail"
+    assert o.loc[("tf-arg", "model", "plan"), "status"] == "skipped"
+    assert o.loc[("tf-arg", "model", "plan"), "reason"] == "validate fail"
+    f = r.findings[(r.findings.task_id == "tf-arg") & (r.findings.variant == "model") & (r.findings.stage == "validate")]
+    assert list(f.rule_id) == ["validate.unknown-argument"]
+    assert list(f.severity) == ["Critical"]
+    ev = f.iloc[0].evidence
+    assert ev["address"] == "aws_sqs_queue.q" and ev["construct"] == "TapStackdev/q" and ev["attribute"] == "bogus_arg"
+    data = o.loc[("tf-arg", "model", "validate"), "data"]
+    assert data["tool"] == "terraform"
+    assert any(c["change"] == "provider version relaxed" for c in data["relaxed"][0])
+    assert r.variants.set_index(["task_id", "variant"]).loc[("tf-arg", "model"), "verdict"] == "fail"
+
+
+@needs_terraform
+def test_plan_runs_against_the_emulator_and_keeps_the_plan_json(tf_run) -> None:
+    r = _frames(tf_run)
+    o = r.outcomes.set_index(["task_id", "variant", "stage"])
+    for key in (("tf-arg", "ideal"), ("static-site", "ideal")):
+        assert o.loc[(*key, "validate"), "status"] == "pass"
+        assert o.loc[(*key, "plan"), "status"] == "pass"
+    plans = o.loc[("tf-arg", "ideal", "plan"), "data"]["plans"]
+    plan = json.loads(Path(plans[0]).read_text())
+    assert [(c["address"], c["change"]["actions"]) for c in plan["resource_changes"]] == [("aws_sqs_queue.q", ["create"])]
+    assert plan["resource_changes"][0]["change"]["after"]["name"] == "jobs-dev"
+    meta = json.loads((tf_run / "run.json").read_text())
+    assert meta["terraform"]["found"] is True
+
+
+@needs_terraform
+def test_deploy_applies_and_destroys_the_passing_example(tf_run) -> None:
+    r = _frames(tf_run)
+    o = r.outcomes.set_index(["task_id", "variant", "stage"])
+    assert o.loc[("static-site", "ideal", "deploy"), "status"] == "pass"
+    log = (tf_run / "logs" / "static-site" / "ideal" / "deploy.log").read_text()
+    assert "$ terraform apply" in log and "$ terraform destroy" in log
+    assert '"type":"apply_complete"' in log.replace(" ", "") and "Destroy complete" in log
+    assert o.loc[("tf-arg", "model", "deploy"), "status"] == "skipped"
+
+
+def test_without_terraform_validate_falls_back_and_plan_says_why(tf_tasks, tmp_path, toolchain_ready) -> None:
+    env_path = os.environ["PATH"]
+    hidden = ":".join(p for p in env_path.split(":") if not (Path(p) / "terraform").exists())
+    old = dict(os.environ)
+    os.environ["PATH"] = hidden
+    os.environ.pop("TAPGRADE_TERRAFORM", None)
+    try:
+        proc = run_cli("run", str(tf_tasks), "--variant", "both", "--out", str(tmp_path), "--run-id", "nt", "--quiet")
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    assert proc.returncode == 0, proc.stderr
+    assert "jsii schema fallback" in proc.stderr and "plan and deploy are skipped" in proc.stderr
+    r = _frames(tmp_path / "nt")
+    o = r.outcomes.set_index(["task_id", "variant", "stage"])
+    v = o.loc[("tf-arg", "model", "validate")]
+    assert v["data"]["tool"] == "jsii-schema" and v["reason"].startswith("jsii schema fallback")
+    assert v["status"] == "fail"
+    plan = o.loc[("tf-arg", "ideal", "plan")]
+    assert plan["status"] == "skipped" and "no terraform binary" in plan["reason"]
+    f = r.findings[(r.findings.variant == "model") & (r.findings.stage == "validate")]
+    assert list(f.rule_id) == ["validate.unknown-argument"] and f.iloc[0].evidence["tool"] == "jsii-schema"
+    assert o.loc[("tf-arg", "ideal", "validate"), "status"] == "pass"
+
+
+def test_catalogue_has_a_rule_per_terraform_stage() -> None:
+    for stage in ("validate", "plan", "deploy"):
+        assert rule_by_id(f"{stage}.infra").severity == "Info"
+        assert rule_by_id(f"{stage}.provider-version").severity == "Info"
