@@ -18,6 +18,19 @@ import urllib.request
 from pathlib import Path
 
 
+# moto's own server entry point, plus a watchdog: the server exits when its stdin (a pipe from the
+# harness) closes, so a harness killed with SIGKILL leaves no emulator behind.
+_SERVE = """
+import os, sys, threading
+def watchdog():
+    sys.stdin.buffer.read()
+    os._exit(0)
+threading.Thread(target=watchdog, daemon=True).start()
+from moto.server import main
+main(sys.argv[1:])
+"""
+
+
 class EmulatorError(RuntimeError):
     """The emulator could not be started: an infra problem."""
 
@@ -48,9 +61,9 @@ class MotoServer:
             self.port = free_port()
             with self.log_path.open("ab") as log:
                 self.proc = subprocess.Popen(
-                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                    env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"})
+                    [sys.executable, "-c", _SERVE, "-H", "127.0.0.1", "-p", str(self.port)],
+                    stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    cwd=self.log_path.parent, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"})
             deadline = time.monotonic() + timeout_s
             while time.monotonic() < deadline and self.alive:
                 try:
@@ -71,6 +84,8 @@ class MotoServer:
 
     def stop(self) -> None:
         if self.proc is not None:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(timeout=10)

@@ -37,7 +37,8 @@ class EngineOptions:
     limits: Limits = field(default_factory=Limits)
     rerun: bool = False  # grade again even when the run store holds a result for the same input
     # Benchmark baseline: a fresh toolchain process per stage group (static; import..synth; lint),
-    # as the reference pipeline runs `cdktf synth` and `pylint` per pull request.
+    # and fresh terraform init / emulator / checkov per variant, as the reference pipeline runs
+    # `cdktf synth`, `pylint` and terraform per pull request.
     cold: bool = False
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
 
@@ -216,6 +217,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                     lambda outs: post_synth_outcomes(prep, outs, slot.tools, env, artifacts))
                 if stop.is_set():
                     return  # interrupted mid-variant: record nothing partial
+                if opts.cold:
+                    slot.tools.forget()
                 result = finish(prep, outcomes, findings, repairs, artifacts)
                 result.wall_s = time.monotonic() - t0
                 result.worker_rss_kb = slot.last_rss_kb if prep.request is not None else 0

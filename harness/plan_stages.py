@@ -93,6 +93,13 @@ class PlanTools:
         if self._checkov is not None:
             self._checkov.close()
 
+    def forget(self) -> None:
+        """Benchmark baseline (``--cold``): the next variant starts every helper afresh, as a
+        pipeline that runs ``terraform init``, a new emulator and the checkov CLI per pull
+        request would."""
+        self.close()
+        self._tfdir = None
+
 
 def _construct(config: dict, address: str | None) -> str | None:
     if not address:

@@ -53,12 +53,36 @@ def run_figures(run_dir: Path) -> None:
     repaired = v[v["artifacts_repaired"].map(bool)].groupby("variant").size()
     print()
     print("variants whose repaired copy synthesizes: " + ", ".join(f"{k} {n}" for k, n in repaired.items()))
+    plan_figures(run)
     if "--per-task" in sys.argv:
         print()
         print(gain.to_markdown(index=False))
     meta = run.meta
     print(f"run {meta.get('run_id')}: {meta.get('started_at')} -> {meta.get('finished_at')}, "
           f"workers {meta.get('args', {}).get('workers')}")
+
+
+def plan_figures(run) -> None:
+    """validate and plan over the IDEALs that synthesize as written, and every one that does not
+    pass both, with the reason its outcome gives (the README's list)."""
+    o = run.outcomes
+    ideal = o[(o["variant"] == "ideal") & (o["round"] == 0)]
+    synth = set(ideal[(ideal["stage"] == "synth") & (ideal["status"] == "pass")]["task_id"])
+    st = ideal[ideal["stage"].isin(["validate", "plan"]) & ideal["task_id"].isin(synth)]
+    st = st.pivot(index="task_id", columns="stage", values=["status", "reason"])
+    both = st[(st[("status", "validate")] == "pass") & (st[("status", "plan")] == "pass")]
+    print()
+    print(f"IDEALs that synthesize as written: {len(synth)}; validate and plan pass: {len(both)} "
+          f"({len(both) / max(1, len(synth)):.0%})")
+    f = run.findings
+    for task in sorted(set(st.index) - set(both.index)):
+        bad = f[(f["task_id"] == task) & (f["variant"] == "ideal") & f["stage"].isin(["validate", "plan"])
+                & (f["round"] == 0)]
+        first = bad.iloc[0] if len(bad) else None
+        print(f"- {task}: validate {st.loc[task, ('status', 'validate')]}, plan {st.loc[task, ('status', 'plan')]}"
+              + (f" ({st.loc[task, ('reason', 'plan')]})" if isinstance(st.loc[task, ('reason', 'plan')], str) else "")
+              + (f"; {len(bad)} finding(s), first: {first['rule_id']} {first['message'][:160]}" if first is not None
+                 else ""))
 
 
 if __name__ == "__main__":

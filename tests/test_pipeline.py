@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.grade import STAGES
 from harness.results import load_run, stage_reach
 
 from .conftest import CORPUS, TASKS, run_cli
@@ -73,7 +74,9 @@ def test_ideals_and_passing_task_pass(examples_run) -> None:
     v = run.variants.set_index(["task_id", "variant"])["verdict"]
     assert v[("payments-dr", "ideal")] == "pass"
     assert v[("static-site", "model")] == "pass" and v[("static-site", "ideal")] == "pass"
-    assert rules(run, "static-site", "model") == set()
+    got = rules(run, "static-site", "model")
+    # a clean example: only checkov's hardening notes (access logging: Low), nothing a reviewer blocks on
+    assert {(stage, sev) for stage, _, sev in got} <= {("checkov", "Low"), ("checkov", "Info")}
 
 
 def test_synthesized_json_is_kept(examples_run) -> None:
@@ -110,7 +113,13 @@ def test_slice_gold_check_and_no_infra_errors(slice_run) -> None:
     assert not (run.outcomes.status == "infra-error").any()
     v = run.variants.set_index(["task_id", "variant"])["verdict"]
     assert v[("Pr7427", "ideal")] == "pass" and v[("Pr4931", "ideal")] == "pass"
-    assert v[("Pr4931", "model")] == "pass"
+    # Pr4931's model synthesizes, but its security-group rules are dicts whose snake_case keys jsii
+    # drops: terraform validate finds from_port/to_port missing, and checkov the public RDS
+    # instance (MODEL_FAILURES.md labels publicly_accessible=True a PCI violation)
+    assert v[("Pr4931", "model")] == "fail"
+    f = run.findings[(run.findings.task_id == "Pr4931") & (run.findings.variant == "model")]
+    assert "validate.missing-argument" in set(f.rule_id)
+    assert any(m.startswith("CKV_AWS_17 aws_db_instance.") for m in f[f.stage == "checkov"].message)
     assert v[("Pr7434", "ideal")] == "no-code"  # descriptive IDEAL: flagged, not counted as a model failure
     assert v[("Pr4318", "ideal")] == "fail"  # its IDEAL imports S3BucketVersioning, absent from provider 21.20
     assert "no runnable code" in proc.stdout
@@ -124,7 +133,8 @@ def test_results_frames_have_the_documented_columns(slice_run) -> None:
         assert col in run.findings.columns
     assert {"task_id", "variant", "stage", "status", "duration_s"} <= set(run.outcomes.columns)
     first = run.outcomes[run.outcomes["round"] == 0]
-    assert len(first) == 7 * len(run.variants)  # every stage of every variant has an outcome as written
+    # every stage of every variant has an outcome as written (deploy only with --deploy)
+    assert len(first) == len([s for s in STAGES if s != "deploy"]) * len(run.variants)
 
 
 def test_cli_rejects_bad_input_clearly(toolchain_ready, tmp_path) -> None:
