@@ -59,6 +59,9 @@ class RunStore:
     root: Path
 
     def __post_init__(self) -> None:
+        # Absolute: worker processes run in their slot's directory, and a relative path (the
+        # default ``--out runs``) would name something else there (jsii's TMPDIR among them).
+        self.root = Path(self.root).resolve()
         self._lock = threading.Lock()
 
     @classmethod

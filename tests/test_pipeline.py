@@ -11,7 +11,7 @@ import pytest
 from harness.grade import STAGES
 from harness.results import load_run, stage_reach
 
-from .conftest import CORPUS, TASKS, run_cli
+from .conftest import CORPUS, HARNESS, TASKS, run_cli
 
 pytestmark = pytest.mark.toolchain
 SLICE = ["Pr7427", "Pr4318", "Pr7180", "Pr2364", "Pr7434", "Pr6343", "Pr4931"]
@@ -141,3 +141,18 @@ def test_cli_rejects_bad_input_clearly(toolchain_ready, tmp_path) -> None:
     proc = run_cli("run", str(tmp_path / "nope"), "--out", str(tmp_path))
     assert proc.returncode == 2
     assert "does not exist" in proc.stderr and "no gradable task" in proc.stderr
+
+
+def test_default_out_dir_is_relative_to_the_callers_cwd(toolchain_ready, tmp_path) -> None:
+    """The README's first command uses the default ``--out runs``, a relative path: workers run in
+    their slot's directory, so the run store must resolve it (a relative jsii TMPDIR broke it once)."""
+    import os
+    import subprocess
+
+    proc = subprocess.run([str(HARNESS), "run", str(TASKS / "static-site"), "--variant", "model", "--quiet",
+                           "--run-id", "rel", "--no-checkov"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=900, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stderr
+    run = load_run(tmp_path / "runs" / "rel")
+    assert not (run.outcomes.status == "infra-error").any()
+    assert run.variants.iloc[0].verdict == "pass"
