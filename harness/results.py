@@ -14,6 +14,7 @@ import pandas as pd
 
 from graders.catalogue import SEVERITIES
 
+from .grade import STAGES
 from .runstore import RunStore
 
 KEY = ["run_id", "task_id", "variant", "input_hash"]
@@ -77,7 +78,7 @@ def stage_reach(run: Run) -> pd.DataFrame:
     o = run.outcomes[run.outcomes["round"] == 0]
     passed = o[o["status"] == "pass"].groupby(["variant", "stage"]).size().unstack(fill_value=0)
     total = run.variants.groupby("variant").size().rename("variants")
-    order = [s for s in ("extract", "static", "import", "instantiate", "synth", "lint", "rules") if s in passed.columns]
+    order = [s for s in STAGES if s in passed.columns]
     return pd.concat([total, passed[order]], axis=1).fillna(0).astype(int)
 
 

@@ -121,6 +121,8 @@ def check(profile: Profile = DEFAULT_PROFILE) -> ToolchainStatus:
     except (subprocess.SubprocessError, json.JSONDecodeError, OSError) as exc:
         status.problems.append(f"toolchain interpreter did not answer: {exc}")
         return status
+    if not profile.needs_node:
+        info.pop("node", None)  # whatever node the host has is not this profile's
     status.versions = info
     for pin in profile.pins:
         name, want = pin.split("==")
