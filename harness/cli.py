@@ -1,4 +1,4 @@
-"""The ``harness`` command (typer): run, show, toolchain install/check."""
+"""The ``harness`` command (typer): run, show, rescore, analyze, export, compare, toolchain install/check."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def run(
     store = RunStore.create(out, run_id)
     now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     previous = store.read_meta()
-    store.write_meta(run_id=store.run_id, args={"paths": [str(p) for p in paths], "variant": variant.value,
+    store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
                                                 "workers": n_workers, "cold": cold, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
                      backend="local", python=platform.python_version(), status="running",
@@ -202,6 +202,80 @@ def rescore(
         raise typer.Exit(2) from None
     print_summary(load_run(new.root), console)
     console.print(f"run directory: {new.root}")
+
+
+@app.command()
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    task_id: Annotated[str, typer.Argument(help="The task to analyse, e.g. Pr7427.")],
+    variant: Annotated[str, typer.Option(help="Which response of the task.")] = "model",
+    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles are, when not where the "
+                                                             "run found them.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the markdown here instead of printing it.")] = None,
+) -> None:
+    """Write a failure analysis of one task in the reference document's structure (markdown)."""
+    from .analysis import analyze_path
+
+    try:
+        text = analyze_path(run_dir, task_id, variant, tasks)
+    except (FileNotFoundError, LookupError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"analysis written to {out}")
+    else:
+        print(text)
+
+
+class ExportFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    out: Annotated[Path, typer.Option(help="Directory to write outcomes, findings and variants to.")],
+    format: Annotated[ExportFormat, typer.Option(help="parquet (pyarrow) or csv.")] = ExportFormat.parquet,
+) -> None:
+    """Export a run's outcomes, findings and variants as Parquet or CSV files."""
+    from .results import export as do_export
+
+    try:
+        paths = do_export(load_run(run_dir), out, format.value)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    for p in paths:
+        console.print(str(p))
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="The run to compare with it.")],
+    fail_on_regression: Annotated[bool, typer.Option(help="Exit 1 when B regresses: a verdict pass -> fail, or a "
+                                                          "gained or worsened Critical/High finding.")] = False,
+) -> None:
+    """Per task: findings gained, lost and changed in severity from RUN_A to RUN_B, and regressions."""
+    from .compare import compare as do_compare
+
+    try:
+        a, b = load_run(run_a), load_run(run_b)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    res = do_compare(a, b)
+    table = res["per_task"]
+    table = table[(table[["gained", "lost", "changed"]].sum(axis=1) > 0) | (table["verdict_a"] != table["verdict_b"])]
+    console.print(table.to_string(index=False) if len(table) else "no differences")
+    console.print(f"findings gained {len(res['gained'])}, lost {len(res['lost'])}, changed severity "
+                  f"{len(res['changed'])}; regressions {len(res['regressions'])}")
+    for r in res["regressions"].itertuples():
+        console.print(f"  [red]regression[/] {r.task_id} {r.variant}: {r.why}")
+    if fail_on_regression and len(res["regressions"]):
+        raise typer.Exit(1)
 
 
 def _terminate(_signum, _frame) -> None:

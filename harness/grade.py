@@ -219,7 +219,9 @@ def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
             rule, message, defect = classify_defect(o.stage, sig)
             frames = sig.get("frames") or []
             file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
-            start = file_md_lines.get(file or "")
+            # the entry point belongs to the task: a response's own tap.py is never run, so a frame
+            # in tap.py has no place in the response's markdown
+            start = None if file == "tap.py" else file_md_lines.get(file or "")
             md_line = sig.get("md_line") or (start + line - 1 if start is not None and line else None)
             findings.append(Finding(o.stage, rule.id, rule.severity, rule.title, message, file, line, md_line,
                                     rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
@@ -256,6 +258,10 @@ def merge_findings(findings: list[Finding]) -> list[Finding]:
         lead.sources = list(dict.fromkeys(g.stage for g in group))
         if static:
             lead.depends_on = []
+            if lead.md_line is None:  # the failure surfaced outside the response (e.g. in tap.py)
+                placed = next((g for g in static if g.md_line is not None), None)
+                if placed is not None:
+                    lead.file, lead.line, lead.md_line = placed.file, placed.line, placed.md_line
         merged.append(lead)
     return merged
 

@@ -32,6 +32,7 @@ class Run:
     findings: pd.DataFrame
     variants: pd.DataFrame
     errors: pd.DataFrame
+    path: Path | None = None  # the run directory it was loaded from
 
 
 def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -70,6 +71,7 @@ def load_run(path: str | Path) -> Run:
         findings=findings,
         variants=_frame(variants, VARIANT_COLUMNS),
         errors=_frame(store.records("errors"), ["path", "problem"]).drop_duplicates(ignore_index=True),
+        path=store.root,
     )
 
 
@@ -99,3 +101,60 @@ def one_pass_gain(run: Run) -> pd.DataFrame:
         rows.append({"task_id": task_id, "variant": variant, "first_error_stage": first,
                      "stop_at_first_error": int(min(len(at_first), 1)), "one_pass": len(mine)})
     return pd.DataFrame(rows, columns=["task_id", "variant", "first_error_stage", "stop_at_first_error", "one_pass"])
+
+
+# --- the usual pivots (README "Loading results in pandas") -----------------------------------------
+
+def severity_by_stage(run: Run, variant: str | None = None) -> pd.DataFrame:
+    """Findings counted by stage (rows) and severity (columns)."""
+    f = run.findings if variant is None else run.findings[run.findings["variant"] == variant]
+    return f.pivot_table(index="stage", columns="severity", values="rule_id", aggfunc="count",
+                         fill_value=0, observed=False)
+
+
+def rule_frequency(run: Run, variant: str | None = None) -> pd.DataFrame:
+    """Per rule: its severity, how many findings and in how many variants."""
+    f = run.findings if variant is None else run.findings[run.findings["variant"] == variant]
+    g = f.groupby(["rule_id", "severity"], observed=True)
+    out = pd.DataFrame({"findings": g.size(), "variants": g.apply(lambda x: x[["task_id", "variant"]]
+                                                                   .drop_duplicates().shape[0])})
+    return out.sort_values(["findings", "variants"], ascending=False)
+
+
+def stage_pass_rate(run: Run) -> pd.DataFrame:
+    """Share of variants whose stage passed as written, per variant kind and stage."""
+    reach = stage_reach(run)
+    return reach.drop(columns="variants").div(reach["variants"], axis=0).round(3)
+
+
+def worst_per_task(run: Run) -> pd.DataFrame:
+    """Task x variant: the worst severity (None when nothing failed) and the verdict."""
+    v = run.variants
+    return pd.concat([v.pivot(index="task_id", columns="variant", values="worst_severity").add_prefix("worst_"),
+                      v.pivot(index="task_id", columns="variant", values="verdict").add_prefix("verdict_")], axis=1)
+
+
+def export(run: Run, dest: Path, fmt: str = "parquet") -> list[Path]:
+    """Write outcomes, findings and variants as Parquet (pyarrow) or CSV; nested columns
+    (signals, evidence, lists) become JSON text so every format holds the same data."""
+    import json
+
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in ("outcomes", "findings", "variants"):
+        df = getattr(run, name).copy()
+        for col in df.columns:
+            if df[col].map(lambda x: isinstance(x, (dict, list))).any():
+                df[col] = df[col].map(lambda x: json.dumps(x, sort_keys=True, default=str)
+                                      if isinstance(x, (dict, list)) else x)
+        if "severity" in df.columns:
+            df["severity"] = df["severity"].astype("string")
+        path = dest / f"{name}.{fmt}"
+        if fmt == "parquet":
+            df.to_parquet(path, index=False)
+        elif fmt == "csv":
+            df.to_csv(path, index=False)
+        else:
+            raise ValueError(f"unknown format {fmt!r} (parquet or csv)")
+        written.append(path)
+    return written

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.results import load_run
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
 TASKS = REPO / "tasks"
 HARNESS = Path(sys.executable).with_name("harness")
+
+
+SLICE = ["Pr7427", "Pr4318", "Pr7180", "Pr2364", "Pr7434", "Pr6343", "Pr4931"]
 
 
 def corpus_ids() -> list[str]:
@@ -68,3 +73,21 @@ class TapStack(TerraformStack):
         TerraformOutput(self, "cwd_is_workspace", value=str(os.path.isfile("lib/tap_stack.py")))
 ```
 """
+
+
+# Session runs many test modules read (each graded once).
+@pytest.fixture(scope="session")
+def examples_run(toolchain_ready, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", str(TASKS), "--out", str(out), "--run-id", "examples", "--workers", "2")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "examples")
+
+
+@pytest.fixture(scope="session")
+def slice_run(toolchain_ready, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", *(str(CORPUS / i) for i in SLICE), "--out", str(out), "--run-id", "slice")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "slice")
+

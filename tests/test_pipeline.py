@@ -11,26 +11,9 @@ import pytest
 from harness.grade import STAGES
 from harness.results import load_run, stage_reach
 
-from .conftest import CORPUS, HARNESS, TASKS, run_cli
+from .conftest import HARNESS, SLICE, TASKS, run_cli
 
 pytestmark = pytest.mark.toolchain
-SLICE = ["Pr7427", "Pr4318", "Pr7180", "Pr2364", "Pr7434", "Pr6343", "Pr4931"]
-
-
-@pytest.fixture(scope="session")
-def examples_run(toolchain_ready, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    proc = run_cli("run", str(TASKS), "--out", str(out), "--run-id", "examples", "--workers", "2")
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc, load_run(out / "examples")
-
-
-@pytest.fixture(scope="session")
-def slice_run(toolchain_ready, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    proc = run_cli("run", *(str(CORPUS / i) for i in SLICE), "--out", str(out), "--run-id", "slice")
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return proc, load_run(out / "slice")
 
 
 def rules(run, task: str, variant: str) -> set[tuple[str, str, str]]:
