@@ -1,4 +1,5 @@
-"""The ``harness`` command (typer): run, show, rescore, analyze, export, compare, toolchain install/check."""
+"""The ``harness`` command (typer): run, show, rescore, analyze, export, compare, agreement,
+toolchain install/check."""
 
 from __future__ import annotations
 
@@ -276,6 +277,34 @@ def compare(
         console.print(f"  [red]regression[/] {r.task_id} {r.variant}: {r.why}")
     if fail_on_regression and len(res["regressions"]):
         raise typer.Exit(1)
+
+
+@app.command()
+def agreement(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles (with MODEL_FAILURES.md) are, "
+                                                             "when not where the run found them.")] = None,
+    variant: Annotated[str, typer.Option(help="The graded response the human labels describe.")] = "model",
+) -> None:
+    """Compare the run with the humans' MODEL_FAILURES.md: worst-severity agreement, confusion matrix,
+    per-category recall, and how much of the labels the parser could read."""
+    from .agreement import agreement as do_agreement
+    from .agreement import tasks_of
+
+    try:
+        run_ = load_run(run_dir)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    res = do_agreement(run_, tasks_of(run_, tasks), variant)
+    cov = res["coverage"]
+    console.print(f"parser coverage: {cov['files_with_severities']} of {cov['files']} MODEL_FAILURES.md files yield "
+                  f"items with severities; {cov['items_with_severity']} of {cov['items']} items carry one "
+                  f"(from {', '.join(f'{k} {v}' for k, v in cov['by_source'].items())})")
+    agree, n = res["worst_agreement"]
+    console.print(f"worst severity agrees on {agree} of {n} tasks" + (f" ({agree / n:.0%})" if n else ""))
+    console.print(res["confusion"].to_markdown())
+    console.print(res["recall"].to_markdown(index=False))
 
 
 def _terminate(_signum, _frame) -> None:

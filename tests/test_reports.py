@@ -117,3 +117,29 @@ def test_compare_finds_regressions(slice_run, tmp_path) -> None:
     assert "gained 1" in proc.stdout and "changed severity 1" in proc.stdout and "regressions 2" in proc.stdout
     assert "High -> Critical" in proc.stdout and "gained Critical: invented for the test" in proc.stdout
     assert load_run(b).findings.shape[0] == run.findings.shape[0] + 1
+
+
+def test_failure_parser_reads_the_reference_and_states_its_corpus_coverage() -> None:
+    from harness.agreement import human_items, parse_failures
+    from harness.bundles import discover
+
+    items = parse_failures("ref", REFERENCE.read_text())
+    assert [i.severity for i in items] == ["Critical"] * 3 + ["High"] * 4 + ["Medium", "Low"]
+    assert {i.how for i in items} == {"field"}
+    # section-only and heading-only severities (formats the corpus uses)
+    other = parse_failures("x", "## High Failures\n\n### 1. Missing tags\n\ntext\n\n"
+                                "## Issue 2: VPC quota (CRITICAL)\n")
+    assert [(i.title, i.severity, i.how) for i in other] == [("Missing tags", "High", "section")]
+    tasks, _ = discover([CORPUS])
+    df = human_items(tasks)
+    labeled = df[df.severity.notna()]
+    assert labeled.task_id.nunique() >= 70  # measured: 73 of 88 files (README)
+    assert set(labeled.severity) <= {"Critical", "High", "Medium", "Low"}
+
+
+def test_agreement_command_on_a_run(slice_run) -> None:
+    _, run = slice_run
+    proc = run_cli("agreement", str(run.path))
+    assert proc.returncode == 0, proc.stderr
+    assert "parser coverage:" in proc.stdout and "worst severity agrees on" in proc.stdout
+    assert "| import / class names |" in proc.stdout
