@@ -143,3 +143,21 @@ def test_agreement_command_on_a_run(slice_run) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "parser coverage:" in proc.stdout and "worst severity agrees on" in proc.stdout
     assert "| import / class names |" in proc.stdout
+
+
+def test_summary_notebook_executes_against_a_run(slice_run, monkeypatch) -> None:
+    import nbclient
+    import nbformat
+
+    from .conftest import REPO
+
+    _, run = slice_run
+    monkeypatch.setenv("TAPGRADE_RUN", str(run.path))
+    nb = nbformat.read(REPO / "notebooks" / "summary.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(REPO)}}).execute()
+    first = "".join(o.get("text", "") for o in nb.cells[1].outputs)
+    assert f"{len(run.variants)} variants, {len(run.findings)} findings" in first
+    assert (run.path / "stage_time.png").stat().st_size > 1000  # the chart was drawn
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors == []
