@@ -11,6 +11,7 @@ line. Reproducible: it reads the run store and the task's markdown only, in a fi
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
 
@@ -43,13 +44,19 @@ def _excerpt(lines: list[str], start: int, end: int) -> str:
     return "\n".join(f"{n:>4}| {lines[n - 1]}" for n in range(start, end + 1))
 
 
+@functools.lru_cache(maxsize=64)
+def _files(markdown: Path) -> dict:
+    """The files a response markdown yields (parsed once per report, not once per finding)."""
+    return extract(markdown.read_text(encoding="utf-8")).files
+
+
 def _ideal_fix(model_task: Task, variant: str, file: str | None, line: int | None) -> str | None:
     """The IDEAL's lines that replace the model's at (file, line), numbered in the IDEAL markdown;
     None when the IDEAL has no such file or the same code there."""
     if not file or not line or "ideal" not in model_task.responses or variant == "ideal":
         return None
-    model = extract(model_task.responses[variant].read_text(encoding="utf-8")).files.get(file)
-    ideal = extract(model_task.responses["ideal"].read_text(encoding="utf-8")).files.get(file)
+    model = _files(model_task.responses[variant]).get(file)
+    ideal = _files(model_task.responses["ideal"]).get(file)
     if model is None or ideal is None:
         return None
     a, b = model.text.splitlines(), ideal.text.splitlines()

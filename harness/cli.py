@@ -1,5 +1,5 @@
 """The ``harness`` command (typer): run, show, rescore, analyze, export, compare, agreement,
-toolchain install/check."""
+report, toolchain install/check."""
 
 from __future__ import annotations
 
@@ -305,6 +305,31 @@ def agreement(
     console.print(f"worst severity agrees on {agree} of {n} tasks" + (f" ({agree / n:.0%})" if n else ""))
     console.print(res["confusion"].to_markdown())
     console.print(res["recall"].to_markdown(index=False))
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    html: Annotated[bool, typer.Option("--html", help="Write the static HTML report (the only format so far).")]
+    = False,
+    out: Annotated[Optional[Path], typer.Option(help="Directory of the report (default: <run_dir>/report).")] = None,
+    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles are, when not where the run "
+                                                             "found them (for the failure analyses).")] = None,
+) -> None:
+    """Write a report of a run: with --html, an overview page, a sortable task table and a page per task."""
+    if not html:
+        err.print("[red]say which report: --html[/]")
+        raise typer.Exit(2)
+    from .agreement import tasks_of
+    from .html_report import write_report
+
+    try:
+        run_ = load_run(run_dir)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    index = write_report(run_, {t.id: t for t in tasks_of(run_, tasks)}, out)
+    console.print(f"report: {index}")
 
 
 def _terminate(_signum, _frame) -> None:

@@ -8,3 +8,12 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/harness toolchain install
+# Headless Chromium renders the HTML report in its test; Debian's package where we may install it.
+if ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null; }) \
+      || echo "setup: could not install chromium; the HTML report test will be skipped" >&2
+  else
+    echo "setup: no chromium (install Debian's 'chromium' to run the HTML report test)" >&2
+  fi
+fi

@@ -161,3 +161,40 @@ def test_summary_notebook_executes_against_a_run(slice_run, monkeypatch) -> None
     assert (run.path / "stage_time.png").stat().st_size > 1000  # the chart was drawn
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
+
+
+def test_html_report_in_headless_chromium(slice_run, tmp_path) -> None:
+    import os
+    import subprocess
+
+    from .conftest import REPO
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (scripts/setup.sh installs Debian's package)")
+        pytest.skip("no chromium on this machine")
+    _, run = slice_run
+    proc = run_cli("report", str(run.path), "--html", "--out", str(tmp_path / "report"))
+    assert proc.returncode == 0, proc.stderr
+    index = tmp_path / "report" / "index.html"
+    base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + str(tmp_path / "profile")]
+    dom = subprocess.run([*base, "--dump-dom", index.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    # the numbers in the rendered DOM are the run store's
+    for sev in ("Critical", "High", "Medium", "Low", "Info"):
+        shown = re.search(rf'id="n-{sev.lower()}">(\d+)<', dom)
+        assert shown and int(shown.group(1)) == int((run.findings.severity == sev).sum()), sev
+    assert re.search(r'id="n-variants">(\d+)<', dom).group(1) == str(len(run.variants))
+    assert dom.count('<tr class="verdict-') == len(run.variants)
+    assert 'data-sortable="ready"' in dom  # the sorting script ran without error
+    bars = dict(re.findall(r'class="bar-value" data-label="(\w[\w-]*)">(\d+)<', dom))
+    assert int(bars["fail"]) == int((run.variants.verdict == "fail").sum())
+    task_dom = subprocess.run([*base, "--dump-dom", (tmp_path / "report" / "tasks" / "Pr7427.html").as_uri()],
+                              capture_output=True, text=True, timeout=120).stdout
+    assert "Model Response Failures Analysis - Task Pr7427" in task_dom and "S3BucketReplicationConfigurationA" in task_dom
+    shots = REPO / "ci-artifacts"
+    shots.mkdir(exist_ok=True)
+    shot = shots / "report-index.png"
+    subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,1600", index.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 10_000

@@ -1,0 +1,134 @@
+"""Static HTML report of a run: ``harness report RUN --html``.
+
+An overview page (counts by severity and stage, pass rates, two SVG charts, a sortable task table)
+and a page per task (stage outcomes, findings, repairs as diffs, stage logs, the generated failure
+analysis). Plain files under ``<run>/report/``: no server, opens from disk; jinja2 renders them
+(autoescaped), markdown-it renders the analysis. Every number comes from ``load_run``.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
+
+from .analysis import analyze
+from .bundles import Task
+from .results import Run, severity_by_stage, stage_pass_rate
+
+TEMPLATES = Path(__file__).with_name("templates")
+COLORS = {"Critical": "#b71c1c", "High": "#e53935", "Medium": "#fb8c00", "Low": "#1e88e5", "Info": "#9e9e9e",
+          "pass": "#43a047", "fail": "#e53935", "no-code": "#9e9e9e", "infra-error": "#8e24aa"}
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f4f4f4}table.sortable th{cursor:pointer}.meta,.hint{color:#666}
+.charts{display:flex;gap:3em}pre{background:#f8f8f8;padding:.5em;overflow-x:auto;font-size:12px}
+.sev-Critical{color:#b71c1c;font-weight:bold}.sev-High{color:#e53935}.sev-Medium{color:#fb8c00}
+.verdict-pass{color:#2e7d32}.verdict-fail{color:#c62828}
+"""
+SORT_JS = """
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var body = table.tBodies[0], rows = Array.from(body.rows);
+      var asc = th.dataset.order !== 'asc'; th.dataset.order = asc ? 'asc' : 'desc';
+      rows.sort(function (a, b) {
+        var x = a.cells[col].textContent, y = b.cells[col].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+  table.dataset.sortable = 'ready';
+});
+"""
+
+
+def _bars(title: str, counts: dict[str, int], chart_id: str) -> Markup:
+    """A horizontal bar chart as inline SVG (no script, no network)."""
+    width, bar, gap = 360, 18, 6
+    top = max(counts.values(), default=0) or 1
+    parts = [f'<svg id="{chart_id}" width="{width + 160}" height="{(bar + gap) * len(counts) + 30}" '
+             f'role="img" aria-label="{html.escape(title)}"><text x="0" y="14" font-weight="bold">'
+             f'{html.escape(title)}</text>']
+    for i, (label, n) in enumerate(counts.items()):
+        y = 24 + i * (bar + gap)
+        w = int(width * n / top)
+        parts.append(f'<text x="0" y="{y + 13}">{html.escape(label)}</text>'
+                     f'<rect x="90" y="{y}" width="{w}" height="{bar}" fill="{COLORS.get(label, "#607d8b")}"/>'
+                     f'<text x="{95 + w}" y="{y + 13}" class="bar-value" data-label="{html.escape(label)}">{n}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _table(df: pd.DataFrame, table_id: str, index: bool = True) -> Markup:
+    return Markup(df.to_html(table_id=table_id, index=index, border=0, escape=True, na_rep=""))
+
+
+def _judged(o: pd.DataFrame, stage: str) -> dict:
+    rows = o[o["stage"] == stage].sort_values("round").groupby(["task_id", "variant"]).last()
+    return {k: f"{r['status']}{'*' if r['round'] else ''}" for k, r in rows.iterrows()}
+
+
+def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> Path:
+    """Write the report; returns the index page."""
+    assert run.path is not None
+    dest = dest or run.path / "report"
+    (dest / "tasks").mkdir(parents=True, exist_ok=True)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    f, o, v = run.findings, run.outcomes, run.variants
+    totals = {s: int((f["severity"] == s).sum()) for s in SEVERITIES}
+    synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"].to_dict()
+    plan = _judged(o, "plan")
+    rows = []
+    for r in v.sort_values(["task_id", "variant"]).itertuples():
+        worst = r.worst_severity if isinstance(r.worst_severity, str) else "-"
+        rows.append({"task_id": r.task_id, "variant": r.variant, "verdict": r.verdict, "worst": worst,
+                     **{s: int(getattr(r, f"n_{s.lower()}")) for s in FAILURE_SEVERITIES},
+                     "synth": synth.get((r.task_id, r.variant), "-"), "plan": plan.get((r.task_id, r.variant), "-")})
+    meta = run.meta
+    meta_line = (f"harness {meta.get('harness_version')} · backend {meta.get('backend')} · "
+                 f"{meta.get('started_at')} → {meta.get('finished_at')} · terraform: "
+                 f"{(meta.get('terraform') or {}).get('detail', 'not recorded')}")
+    index = env.get_template("report_index.html.j2").render(
+        run_id=meta.get("run_id"), css=Markup(CSS), js=Markup(SORT_JS), meta_line=meta_line,
+        severities=SEVERITIES, failure_severities=FAILURE_SEVERITIES, totals=totals, n_variants=len(v),
+        severity_chart=_bars("findings by severity", totals, "chart-severity"),
+        verdict_chart=_bars("variants by verdict", v["verdict"].value_counts().to_dict(), "chart-verdict"),
+        by_stage=_table(severity_by_stage(run), "by-stage"), pass_rate=_table(stage_pass_rate(run), "pass-rate"),
+        columns=["task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "plan"], rows=rows)
+    (dest / "index.html").write_text(index, encoding="utf-8")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")  # response text never becomes markup
+    page = env.get_template("report_task.html.j2")
+    for task_id in sorted(v["task_id"].unique()):
+        variants = []
+        for r in v[v["task_id"] == task_id].sort_values("variant").itertuples():
+            oo = o[(o["task_id"] == task_id) & (o["variant"] == r.variant)]
+            ff = f[(f["task_id"] == task_id) & (f["variant"] == r.variant)]
+            log_dir = run.path / "logs" / task_id / r.variant
+            logs = [(p.name, p.read_text(encoding="utf-8", errors="replace")[-20000:])
+                    for p in sorted(log_dir.glob("*.log"))] if log_dir.is_dir() else []
+            task = tasks.get(task_id)
+            text = analyze(run, task, r.variant) if task is not None and r.variant in task.responses else None
+            variants.append({
+                "name": r.variant, "verdict": r.verdict,
+                "worst": r.worst_severity if isinstance(r.worst_severity, str) else "-",
+                "outcomes": _table(oo[["stage", "round", "status", "reason", "duration_s"]], f"outcomes-{r.variant}",
+                                   index=False),
+                "findings": _table(ff[["severity", "stage", "rule_id", "message", "md_line", "round"]]
+                                   .sort_values(["severity", "stage"]), f"findings-{r.variant}", index=False),
+                "n_findings": len(ff), "repairs": r.repairs if isinstance(r.repairs, list) else [], "logs": logs,
+                "analysis": Markup(md.render(text)) if text else None})
+        (dest / "tasks" / f"{task_id}.html").write_text(
+            page.render(task_id=task_id, run_id=meta.get("run_id"), css=Markup(CSS), variants=variants),
+            encoding="utf-8")
+    return dest / "index.html"
