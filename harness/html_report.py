@@ -20,6 +20,7 @@ from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
 from .analysis import analyze
 from .bundles import Task
+from .report import judged_status
 from .results import Run, severity_by_stage, stage_pass_rate
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -74,11 +75,6 @@ def _table(df: pd.DataFrame, table_id: str, index: bool = True) -> Markup:
     return Markup(df.to_html(table_id=table_id, index=index, border=0, escape=True, na_rep=""))
 
 
-def _judged(o: pd.DataFrame, stage: str) -> dict:
-    rows = o[o["stage"] == stage].sort_values("round").groupby(["task_id", "variant"]).last()
-    return {k: f"{r['status']}{'*' if r['round'] else ''}" for k, r in rows.iterrows()}
-
-
 def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> Path:
     """Write the report; returns the index page."""
     assert run.path is not None
@@ -88,7 +84,7 @@ def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> 
     f, o, v = run.findings, run.outcomes, run.variants
     totals = {s: int((f["severity"] == s).sum()) for s in SEVERITIES}
     synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"].to_dict()
-    plan = _judged(o, "plan")
+    plan = judged_status(o, "plan")
     rows = []
     for r in v.sort_values(["task_id", "variant"]).itertuples():
         worst = r.worst_severity if isinstance(r.worst_severity, str) else "-"

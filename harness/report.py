@@ -26,7 +26,7 @@ def summary_table(run: Run) -> Table:
     gold = gold_status(run)
     o = run.outcomes
     synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"]
-    plan = _judged(o, "plan")
+    plan = judged_status(o, "plan")
     table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
                   caption="C/H/M/L: findings by severity; plan: terraform plan of the stack as written (* of the "
                           "repaired copy); repaired: repairs applied in one pass and whether the repaired copy "
@@ -53,7 +53,7 @@ def summary_table(run: Run) -> Table:
     return table
 
 
-def _judged(o, stage: str) -> dict:
+def judged_status(o, stage: str) -> dict:
     """Status of a post-synth stage on the stack it judged (the last round it ran on)."""
     rows = o[o["stage"] == stage].sort_values("round").groupby(["task_id", "variant"]).last()
     return {k: f"{r['status']}{'*' if r['round'] else ''}" for k, r in rows.iterrows()}
