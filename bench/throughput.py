@@ -3,9 +3,10 @@
     .venv/bin/python bench/throughput.py [--tasks Pr7427,Pr4931,...] [--workers 2]
 
 Grades the same corpus slice (both variants, every stage) twice with the real CLI:
-(a) cold: a fresh toolchain process per stage group per variant (static; import..synth; lint),
-    as the reference pipeline runs ``cdktf synth`` and ``pylint`` per pull request;
-(b) warm: the harness's warm workers.
+(a) cold: a fresh toolchain process per stage group per variant (static; import..synth; lint) and
+    a fresh ``terraform init``, emulator and checkov process per variant, as the reference pipeline
+    runs ``cdktf synth``, ``pylint`` and terraform per pull request;
+(b) warm: the harness's warm workers and per-slot Terraform data dir, emulator and checkov.
 Prints variants/minute for both and their ratio, median and p95 wall time per variant, peak
 memory per worker, the per-stage time split of the warm run, and whether both produced the same
 findings and byte-identical synthesized JSON. Every number printed is measured in this run.
@@ -24,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from harness.grade import STAGES  # noqa: E402
 from harness.results import load_run  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
@@ -72,8 +74,9 @@ def main() -> None:
             per = run.variants["wall_s"].astype(float).tolist()
             peak = run.variants["worker_rss_kb"].astype(float).max() / 1024
             rows.append((label, wall, n / wall * 60, statistics.median(per), p95(per), peak))
+        ran = [s for s in STAGES if s in set(warm.outcomes["stage"])]
         print(f"slice: {len(tasks)} tasks x 2 variants = {n} variants, {args.workers} workers, same stages "
-              f"(extract, static, import, instantiate, synth, lint, repair rounds)\n")
+              f"({', '.join(ran)}, repair rounds); terraform: {warm.meta.get('terraform', {}).get('detail')}\n")
         print("| pipeline | wall s | variants/min | median s/variant | p95 s/variant | peak MB per worker |")
         print("|---|---|---|---|---|---|")
         for label, wall, vpm, med, p, peak in rows:
