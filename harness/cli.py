@@ -27,9 +27,11 @@ from .results import load_run
 from .runstore import RunStore
 from .workers import Limits
 
-app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, "
-                       "synth and lint each response in a pinned toolchain, classify every failure "
-                       "Critical/High/Medium/Low, and keep the results as data.",
+app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, synth "
+                       "and lint each response in a pinned toolchain; validate and plan what synthesizes "
+                       "with Terraform offline (checkov, Rego policies, and --deploy against a local AWS "
+                       "emulator); classify every failure Critical/High/Medium/Low; keep the results as "
+                       "data and report them (analyze, export, compare, agreement, report --html).",
                   no_args_is_help=True, add_completion=False)
 tc_app = typer.Typer(help="The pinned CDKTF toolchain that graded code runs in (its own venv).",
                      no_args_is_help=True)
