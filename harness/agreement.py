@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -76,8 +75,10 @@ def parse_failures(task_id: str, markdown: str) -> list[HumanItem]:
         sev, how = None, "none"
         for line in current["body"]:
             m = FIELD.match(line)
-            if m and _severity(m.group(2).split(" - ")[0].split(".")[0][:40]):
-                sev, how = _severity(m.group(2).split(" - ")[0].split(".")[0][:40]), "field"
+            # the words before " - " or the first full stop: "High - blocks deploy", "CRITICAL."
+            found = _severity(m.group(2).split(" - ")[0].split(".")[0][:40]) if m else None
+            if found:
+                sev, how = found, "field"
                 break
         if sev is None and _severity(current["title"]) and re.search(r"\((critical|high|medium|low)\)|^(critical|high|medium|low)\b",
                                                                      current["title"], re.I):
@@ -158,10 +159,3 @@ def agreement(run: Run, tasks: list[Task], variant: str = "model") -> dict:
     return {"per_task": per_task, "confusion": confusion, "recall": pd.DataFrame(recall),
             "worst_agreement": (int(agree.sum()), len(per_task)), "coverage": coverage(items, len(tasks)),
             "items": items}
-
-
-def tasks_of(run: Run, paths: list[Path] | None = None) -> list[Task]:
-    from .bundles import discover
-
-    paths = paths or [Path(p) for p in run.meta.get("args", {}).get("paths", [])]
-    return discover([p for p in paths if p.exists()])[0]

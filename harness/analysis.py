@@ -19,9 +19,9 @@ import pandas as pd
 
 from graders.catalogue import FAILURE_SEVERITIES, rule_by_id
 
-from .bundles import Task, discover
+from .bundles import Task
 from .extract import extract
-from .results import Run, load_run
+from .results import Run, load_run, tasks_of
 
 HEADINGS = {"Critical": "Critical Failures", "High": "High Severity Failures",
             "Medium": "Medium Severity Failures", "Low": "Low Severity Failures"}
@@ -29,11 +29,10 @@ MAX_PLACES = 3  # excerpts shown per item; the rest are listed by line
 
 
 def find_task(run: Run, task_id: str, task_paths: list[Path] | None = None) -> Task:
-    paths = task_paths or [Path(p) for p in run.meta.get("args", {}).get("paths", [])]
-    tasks, _ = discover([p for p in paths if p.exists()])
-    for t in tasks:
+    for t in tasks_of(run, task_paths):
         if t.id == task_id:
             return t
+    paths = task_paths or run.meta.get("args", {}).get("paths", [])
     raise LookupError(f"task {task_id} is not among the run's task paths ({', '.join(map(str, paths))}); "
                       "pass --tasks PATH")
 

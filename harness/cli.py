@@ -291,7 +291,7 @@ def agreement(
     """Compare the run with the humans' MODEL_FAILURES.md: worst-severity agreement, confusion matrix,
     per-category recall, and how much of the labels the parser could read."""
     from .agreement import agreement as do_agreement
-    from .agreement import tasks_of
+    from .results import tasks_of
 
     try:
         run_ = load_run(run_dir)
@@ -322,7 +322,7 @@ def report(
     if not html:
         err.print("[red]say which report: --html[/]")
         raise typer.Exit(2)
-    from .agreement import tasks_of
+    from .results import tasks_of
     from .html_report import write_report
 
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +25,12 @@ from .workspace import Entry, Workspace, materialize, template_digest
 STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "validate", "plan", "rules", "checkov",
           "deploy")
 ARTIFACT_ROOT = "/workspace"  # how stored stacks and messages write the workspace directory
+
+
+def portable(text: str, workspace: Path) -> str:
+    """``text`` with the workspace's absolute path written as ``/workspace``: slots (and
+    backends) grade in different directories, and the same input must read the same wherever it ran."""
+    return text.replace(str(workspace.resolve()), ARTIFACT_ROOT)
 CHAIN = ("import", "instantiate", "synth")
 WORKER_STAGES = ("static", "import", "instantiate", "synth", "lint")
 
@@ -281,7 +286,7 @@ def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) 
         stack = Path(rel).parent.name
         target = dest / stack / "cdk.tf.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = src.read_text(encoding="utf-8").replace(str(prep.workspace.root.resolve()), ARTIFACT_ROOT)
+        text = portable(src.read_text(encoding="utf-8"), prep.workspace.root)
         target.write_text(text, encoding="utf-8")
         kept.append(str(target))
     return kept

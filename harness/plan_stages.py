@@ -27,9 +27,9 @@ from graders.plan_policies import evaluate as evaluate_rego
 from . import schema_check, terraform
 from .checkov_runner import CheckovRunner, CheckovUnavailable
 from .emulator import EmulatorError, MotoServer
+from .grade import Prepared, StageOutcome, portable
 from .toolchain import Profile
 
-ARTIFACT_ROOT = "/workspace"
 PROVIDER_VERSION_SUMMARIES = ("Extraneous JSON object property", "Unsupported argument", "Unsupported block type",
                               "Invalid resource type", "Unsupported attribute")
 EMULATED = {"skip_credentials_validation": True, "skip_requesting_account_id": True,
@@ -201,7 +201,12 @@ def _emulated(config: dict) -> dict:
     return cfg
 
 
-def _tf_env(tools: PlanTools, data: Path, env: dict[str, str], emulator: MotoServer | None) -> dict[str, str]:
+def _timed_out(action: str, timeout_s: float) -> dict:
+    """A terraform call that ran out of time: the harness's limit, not a verdict on the stack."""
+    return {"kind": "infra", "reason": "terraform timed out", "message": f"{action}: {timeout_s:.0f} s"}
+
+
+def _tf_env(data: Path, env: dict[str, str], emulator: MotoServer | None) -> dict[str, str]:
     extra = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"), "AWS_EC2_METADATA_DISABLED": "true"}
     if emulator is not None:
@@ -229,11 +234,11 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.validate = [{"kind": "infra", "reason": reason, "message": failed.stderr.strip()[-500:]}]
         run.validate_state, run.plan_reason, run.deploy_reason = "infra-error", reason, reason
         return
-    c = terraform.call(tf, ["validate", "-json", "-no-color"], work, _tf_env(tools, data, env, None), t)
+    c = terraform.call(tf, ["validate", "-json", "-no-color"], work, _tf_env(data, env, None), t)
     run.spent("validate", c)
     _log(log_dir, "validate", _call_log(c))
     if c.timed_out:
-        run.validate = [{"kind": "infra", "reason": "terraform timed out", "message": f"validate: {t:.0f} s"}]
+        run.validate = [_timed_out("validate", t)]
     else:
         try:
             diags = json.loads(c.stdout).get("diagnostics", [])
@@ -258,12 +263,12 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         return
     emulated = _emulated(relaxed)
     (work / "main.tf.json").write_text(json.dumps(emulated, indent=2), encoding="utf-8")
-    tf_env = _tf_env(tools, data, env, moto)
+    tf_env = _tf_env(data, env, moto)
     c = terraform.call(tf, ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"], work, tf_env, t)
     run.spent("plan", c)
     _log(log_dir, "plan", _call_log(c))
     if c.timed_out:
-        run.plan = [{"kind": "infra", "reason": "terraform timed out", "message": f"plan: {t:.0f} s"}]
+        run.plan = [_timed_out("plan", t)]
     else:
         run.plan = [_diag_signal(d, run.config, "terraform", schema) for d in terraform.diagnostics_from_lines(c.stdout)]
         if c.returncode != 0 and not any(s.get("severity") == "error" or s["kind"] == "infra" for s in run.plan):
@@ -293,7 +298,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.spent("deploy", c)
         _log(log_dir, "deploy", _call_log(c))
         if c.timed_out:
-            run.deploy.append({"kind": "infra", "reason": "terraform timed out", "message": f"{action}: {t:.0f} s"})
+            run.deploy.append(_timed_out(action, t))
         else:
             sigs = [_diag_signal(d, run.config, "terraform", schema) for d in terraform.diagnostics_from_lines(c.stdout)]
             for s in sigs:
@@ -354,11 +359,9 @@ def _resource_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def post_synth_outcomes(prep, outcomes: list, tools: PlanTools | None, env: dict[str, str],
-                        artifact_dir: Path | None = None) -> list:
+def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: PlanTools | None,
+                        env: dict[str, str], artifact_dir: Path | None = None) -> list[StageOutcome]:
     """Outcomes of validate, plan, rules, checkov (and deploy when asked) for a variant."""
-    from .grade import StageOutcome  # grade imports this module's callers; keep the import local
-
     stages = ["validate", "plan", "rules", "checkov"] + (["deploy"] if tools and tools.opts.deploy else [])
     synths = sorted((o for o in outcomes if o.stage == "synth" and o.status == "pass"), key=lambda o: o.round)
     if not synths:
@@ -416,8 +419,7 @@ def post_synth_outcomes(prep, outcomes: list, tools: PlanTools | None, env: dict
                 if r.plan_json is not None:
                     dest = artifact_dir / r.name / "plan.json"
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    dest.write_text(json.dumps(r.plan_json, indent=1).replace(str(root.resolve()), ARTIFACT_ROOT),
-                                    encoding="utf-8")
+                    dest.write_text(portable(json.dumps(r.plan_json, indent=1), root), encoding="utf-8")
                     plans.append(str(dest))
         out.append(StageOutcome("plan", p_state, p_reason, _seconds(runs, "plan", timing),
                                 [dict(s, stack=r.name) for r in runs for s in r.plan], {"plans": plans}, rnd))
@@ -453,12 +455,11 @@ def post_synth_outcomes(prep, outcomes: list, tools: PlanTools | None, env: dict
                     next((r.deploy_reason for r in runs if r.deploy_reason), None) if d_state == "skipped" else None)
         out.append(StageOutcome("deploy", d_state, d_reason, _seconds(runs, "deploy", timing),
                                 [dict(s, stack=r.name) for r in runs for s in r.deploy], {}, rnd))
-    where = str(root.resolve())
     for o in out:  # the same text whichever slot (directory) ran it
         for s in o.signals:
             for key in ("message", "detail"):
                 if isinstance(s.get(key), str):
-                    s[key] = s[key].replace(where, ARTIFACT_ROOT)
+                    s[key] = portable(s[key], root)
     if rnd:
         out = [StageOutcome(o.stage, "skipped", "nothing synthesized as written") for o in out] + out
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 
 from graders.catalogue import SEVERITIES
 
+from .bundles import Task, discover
 from .grade import STAGES
 from .runstore import RunStore
 
@@ -55,6 +56,13 @@ def latest(store: RunStore) -> tuple[list[dict], set[str]]:
         last[(rec["task_id"], rec["variant"])] = rec
     kept = list(last.values())
     return kept, {r.get("attempt") for r in kept}
+
+
+def tasks_of(run: Run, paths: list[Path] | None = None) -> list[Task]:
+    """The task bundles a run graded (from the paths run.json records), or those under ``paths``:
+    reports that quote the responses need the markdown, which the run store does not copy."""
+    paths = paths or [Path(p) for p in run.meta.get("args", {}).get("paths", [])]
+    return discover([p for p in paths if p.exists()])[0]
 
 
 def load_run(path: str | Path) -> Run:

@@ -22,8 +22,6 @@ import gzip
 import json
 import re
 import tarfile
-from pathlib import Path
-
 from .toolchain import Profile
 
 META_ARGUMENTS = {"//", "count", "depends_on", "for_each", "lifecycle", "provider", "provisioner", "connection"}
