@@ -75,6 +75,14 @@ def plan_figures(run) -> None:
     print(f"IDEALs that synthesize as written: {len(synth)}; validate and plan pass: {len(both)} "
           f"({len(both) / max(1, len(synth)):.0%})")
     f = run.findings
+    model = o[(o["variant"] == "model") & (o["round"] == 0)]
+    synth_m = set(model[(model["stage"] == "synth") & (model["status"] == "pass")]["task_id"])
+    failed_m = sorted(set(model[model["stage"].isin(["validate", "plan"]) & (model["status"] == "fail")
+                                & model["task_id"].isin(synth_m)]["task_id"]))
+    print(f"MODELs that synthesize as written: {len(synth_m)}; failing validate or plan: {', '.join(failed_m) or 'none'}")
+    spent = o.groupby("stage")["duration_s"].sum().round(1)
+    print("seconds per stage, summed over variants: " + ", ".join(f"{k} {v}" for k, v in spent.items())
+          + f"; variant wall time summed: {run.variants['wall_s'].astype(float).sum():.0f}")
     for task in sorted(set(st.index) - set(both.index)):
         bad = f[(f["task_id"] == task) & (f["variant"] == "ideal") & f["stage"].isin(["validate", "plan"])
                 & (f["round"] == 0)]
