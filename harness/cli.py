@@ -36,8 +36,16 @@ app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, i
 tc_app = typer.Typer(help="The pinned CDKTF toolchain that graded code runs in (its own venv).",
                      no_args_is_help=True)
 app.add_typer(tc_app, name="toolchain")
+img_app = typer.Typer(help="The grading image of the docker backend (Docker SDK): build it, check it matches "
+                           "this checkout.", no_args_is_help=True)
+app.add_typer(img_app, name="image")
 console = Console()
 err = Console(stderr=True)
+
+
+class Backend(str, Enum):
+    local = "local"
+    docker = "docker"
 
 
 class VariantChoice(str, Enum):
@@ -71,6 +79,63 @@ def toolchain_check() -> None:
                   f"terraform: [yellow]{det.reason}[/] (validate falls back to the jsii schema; plan is skipped)")
     if not st.ok:
         raise typer.Exit(1)
+
+
+@img_app.command("build")
+def image_build(
+    tag: Annotated[str, typer.Option(help="Image name.")] = "tapgrade-grader:local",
+    base: Annotated[str, typer.Option(help="Base image: an official slim Python image, or the debootstrap base "
+                                           "of scripts/base_image.sh (tapgrade-base:bookworm) where no registry "
+                                           "is reachable.")] = "python:3.11-slim-bookworm",
+    terraform_source: Annotated[str, typer.Option("--terraform", help="auto: copy this machine's terraform and "
+                                                  "provider mirror when present, else download; context: copy "
+                                                  "them (air-gapped); download: pinned releases from "
+                                                  "releases.hashicorp.com.")] = "auto",
+    no_cache: Annotated[bool, typer.Option(help="Rebuild every layer.")] = False,
+) -> None:
+    """Build the grading image (docker/Dockerfile) with this checkout's source and toolchain pins."""
+    from .image import ImageError, build  # noqa: PLC0415
+
+    try:
+        with console.status("building...") as status:
+            res = build(tag, base, terraform_source, progress=lambda line: status.update(line[:110]),
+                        no_cache=no_cache)
+    except ImageError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"built {res.tag} ({res.image_id[:19]}) from {res.base}, terraform from {res.terraform_source}: "
+                  f"{res.size_bytes / 1e9:.2f} GB in {res.seconds:.0f} s")
+
+
+@img_app.command("check")
+def image_check_cmd(tag: Annotated[str, typer.Option(help="Image name.")] = "tapgrade-grader:local") -> None:
+    """Say whether the image exists and was built from this checkout's source and pins (exit 1 if not)."""
+    from .image import check  # noqa: PLC0415
+
+    st = check(tag)
+    if st.ok:
+        console.print(f"{tag}: [green]ok[/] ({st.size_bytes / 1e9:.2f} GB; source {st.labels['tapgrade.source'][:12]}, "
+                      f"toolchain {st.labels['tapgrade.toolchain'][:12]})")
+        return
+    console.print(f"{tag}: [red]not usable[/]")
+    for p in st.problems:
+        console.print(f"  [red]{p}[/]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def clean(all_runs: Annotated[bool, typer.Option("--all", help="Also containers of runs still going.")] = False
+          ) -> None:
+    """Remove grading containers left by runs whose harness is gone (a crash, a SIGKILL)."""
+    from .docker_backend import remove_leftovers  # noqa: PLC0415
+    from .image import ImageError  # noqa: PLC0415
+
+    try:
+        removed = remove_leftovers(all_runs)
+    except ImageError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"removed {len(removed)} container(s)" + (": " + ", ".join(removed) if removed else ""))
 
 
 def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
@@ -112,6 +177,15 @@ def run(
     checkov: Annotated[bool, typer.Option(help="Run checkov on each synthesized stack (severities from "
                                                "graders/checkov_severity.py).")] = True,
     terraform_timeout: Annotated[float, typer.Option(help="Seconds each terraform command may take.")] = 300.0,
+    backend: Annotated[Backend, typer.Option(help="local: toolchain processes on this machine; docker: one "
+                                                  "hardened grading container per worker (no network, read-only "
+                                                  "root, memory/CPU/pids limits; see `harness image`).")]
+    = Backend.local,
+    image: Annotated[str, typer.Option(help="Grading image of the docker backend.")] = "tapgrade-grader:local",
+    container_memory_mb: Annotated[Optional[int], typer.Option(help="Docker backend: memory limit of each "
+                                                                    "container (default: --memory-mb + 2048).")]
+    = None,
+    container_cpus: Annotated[float, typer.Option(help="Docker backend: CPUs of each container.")] = 1.0,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -120,11 +194,21 @@ def run(
     if not tasks:
         err.print("[red]no gradable task found[/]")
         raise typer.Exit(2)
-    st = toolchain.check(toolchain.DEFAULT_PROFILE)
-    if not st.ok:
-        err.print("[red]toolchain not usable:[/] " + "; ".join(st.problems))
-        err.print("run: harness toolchain install")
-        raise typer.Exit(2)
+    if backend is Backend.docker:
+        from .image import check as image_check  # noqa: PLC0415 - the local backend needs no Docker
+
+        ist = image_check(image)
+        if not ist.ok:
+            err.print(f"[red]docker backend: image {image} not usable:[/] " + "; ".join(ist.problems))
+            raise typer.Exit(2)
+        st = toolchain.ToolchainStatus(ok=True, home=Path("/opt/tapgrade"), versions={"image": image,
+                                                                                      **ist.labels})
+    else:
+        st = toolchain.check(toolchain.DEFAULT_PROFILE)
+        if not st.ok:
+            err.print("[red]toolchain not usable:[/] " + "; ".join(st.problems))
+            err.print("run: harness toolchain install")
+            raise typer.Exit(2)
     variants = {"model": ["model"], "ideal": ["ideal"], "both": ["model", "ideal"]}.get(variant.value)
     if variants is None:
         variants = sorted({v for t in tasks for v in t.responses})
@@ -135,7 +219,7 @@ def run(
     store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
                                                 "workers": n_workers, "cold": cold, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
-                     backend="local", python=platform.python_version(), status="running",
+                     backend=backend.value, python=platform.python_version(), status="running",
                      started_at=previous.get("started_at", now),
                      created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
                      invocations=[*previous.get("invocations", []), now])
@@ -143,18 +227,25 @@ def run(
     limits = Limits(memory_mb=memory_mb)
     if stage_timeout is not None:
         limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
-    detection = terraform.detect()
-    if detection.terraform is None:
+    detection = terraform.detect() if backend is Backend.local else terraform.Detection(
+        None, f"detected inside the image {image}")
+    if backend is Backend.local and detection.terraform is None:
         err.print(f"[yellow]terraform stages:[/] {detection.reason}; validate uses the jsii schema fallback, "
                   "plan and deploy are skipped")
-    checkov_ok, checkov_note = checkov_available() if checkov else (False, "not requested")
+    checkov_ok, checkov_note = (checkov_available() if backend is Backend.local else (True, "in the image")) \
+        if checkov else (False, "not requested")
     if checkov and not checkov_ok:
         err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
     store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
                      checkov=checkov_note, deploy=deploy)
-    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout, terraform=detection)
+    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout,
+                            terraform=detection if backend is Backend.local else None)
     opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,
-                         plan=plan_opts)
+                         plan=plan_opts, backend=backend.value)
+    if backend is Backend.docker:
+        from .docker_backend import DockerOptions  # noqa: PLC0415
+
+        opts.docker = DockerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus)
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")

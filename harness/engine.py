@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .bundles import Task
 from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
@@ -26,6 +26,9 @@ from .runstore import RunStore
 from .toolchain import Profile
 from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
 from .workspace import Entry, choose_entry
+
+if TYPE_CHECKING:
+    from .docker_backend import DockerOptions
 
 
 @dataclass
@@ -41,6 +44,8 @@ class EngineOptions:
     # `cdktf synth`, `pylint` and terraform per pull request.
     cold: bool = False
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
+    backend: str = "local"  # "local": workers are processes here; "docker": a container per slot
+    docker: "DockerOptions | None" = None  # image and container limits (docker backend)
 
 
 def default_workers() -> int:
@@ -101,6 +106,38 @@ class Slot:
     def close(self) -> None:
         self.retire()
         self.tools.close()
+
+    def kill(self) -> None:
+        """Ctrl-C / SIGTERM: no goodbye to the worker, just make sure nothing of it stays."""
+        if self.worker is not None:
+            self.worker.kill()
+        self.tools.close()
+
+    def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
+              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
+        """Grade one variant in this slot: its result and run-store records (None if stopped)."""
+        t0 = time.monotonic()
+        store, opts = self.store, self.opts
+        log_dir = store.log_dir(task.id, variant)
+        env = variant_env(task, created_at)
+        prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
+        first = self.run(prep, prep.request) if prep.request is not None else worker_outcomes(prep, [])
+        artifacts = store.artifact_dir(task.id, variant)
+        outcomes, findings, repairs = continue_with_repairs(
+            prep, first, lambda req, rnd: self.run(prep, req, rnd),
+            lambda outs: post_synth_outcomes(prep, outs, self.tools, env, artifacts))
+        if stop.is_set():
+            return None
+        if opts.cold:
+            self.tools.forget()
+        result = finish(prep, outcomes, findings, repairs, artifacts)
+        result.wall_s = time.monotonic() - t0
+        result.worker_rss_kb = self.last_rss_kb if prep.request is not None else 0
+        if opts.keep_workspaces:
+            kept = store.root / "workspaces" / task.id / variant
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(self.workspace, kept, symlinks=True)
+        return result, records(result, store.run_id)
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
         """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
@@ -198,36 +235,19 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                 entries[task.id] = choose_entry(task)
             return entries[task.id]
 
-    def work(slot: Slot) -> None:
+    def work(slot) -> None:
         try:
             while not stop.is_set():
                 try:
                     task, variant = jobs.get_nowait()
                 except queue.Empty:
                     return
-                t0 = time.monotonic()
-                log_dir = store.log_dir(task.id, variant)
-                prep = prepare(task, variant, entry_for(task), profile, slot.workspace, log_dir,
-                               variant_env(task, created_at))
-                first = slot.run(prep, prep.request) if prep.request is not None else worker_outcomes(prep, [])
-                env = variant_env(task, created_at)
-                artifacts = store.artifact_dir(task.id, variant)
-                outcomes, findings, repairs = continue_with_repairs(
-                    prep, first, lambda req, rnd: slot.run(prep, req, rnd),
-                    lambda outs: post_synth_outcomes(prep, outs, slot.tools, env, artifacts))
-                if stop.is_set():
+                graded = slot.grade(task, variant, entry_for(task), created_at, stop)
+                if graded is None:
                     return  # interrupted mid-variant: record nothing partial
-                if opts.cold:
-                    slot.tools.forget()
-                result = finish(prep, outcomes, findings, repairs, artifacts)
-                result.wall_s = time.monotonic() - t0
-                result.worker_rss_kb = slot.last_rss_kb if prep.request is not None else 0
-                for kind, recs in records(result, store.run_id).items():
-                    store.append(kind, recs)
-                if opts.keep_workspaces:
-                    kept = store.root / "workspaces" / task.id / variant
-                    shutil.rmtree(kept, ignore_errors=True)
-                    shutil.copytree(slot.workspace, kept, symlinks=True)
+                result, recs = graded
+                for kind, rows in recs.items():
+                    store.append(kind, rows)
                 with lock:
                     results.append(result)
                 on_result(result)
@@ -237,7 +257,12 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         finally:
             slot.close()
 
-    slots = [Slot(i, profile, store, opts) for i in range(max(1, opts.workers))]
+    if opts.backend == "docker":
+        from .docker_backend import DockerSlot  # local: the local backend needs no Docker SDK
+
+        slots = [DockerSlot(i, profile, store, opts, tasks) for i in range(max(1, opts.workers))]
+    else:
+        slots = [Slot(i, profile, store, opts) for i in range(max(1, opts.workers))]
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     for th in threads:
         th.start()
@@ -247,9 +272,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     except KeyboardInterrupt:
         stop.set()
         for s in slots:
-            if s.worker is not None:
-                s.worker.kill()
-            s.tools.close()
+            s.kill()
         raise
     if errors:
         raise errors[0]

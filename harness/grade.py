@@ -328,3 +328,16 @@ def records(result: VariantResult, run_id: str, attempt: str | None = None) -> d
                       "wall_s": round(result.wall_s, 4), "worker_rss_kb": result.worker_rss_kb,
                       **{f"n_{s.lower()}": n for s, n in counts.items()}}],
     }
+
+
+def result_from_records(recs: dict[str, list[dict]]) -> VariantResult:
+    """The inverse of ``records`` (for results graded elsewhere: the docker backend's containers)."""
+    key = ("run_id", "task_id", "variant", "input_hash", "attempt")
+    v = recs["variants"][0]
+    outcomes = [StageOutcome(**{k: x for k, x in r.items() if k not in key}) for r in recs["outcomes"]]
+    findings = [Finding(**{k: x for k, x in r.items() if k not in key}) for r in recs["findings"]]
+    return VariantResult(
+        task_id=v["task_id"], variant=v["variant"], input_hash=v["input_hash"], entry_origin=v["entry_origin"],
+        files=v["files"], outcomes=outcomes, findings=findings, artifacts=v["artifacts"], repairs=v["repairs"],
+        artifacts_repaired=v["artifacts_repaired"], file_md_lines=v["file_md_lines"], wall_s=v["wall_s"],
+        worker_rss_kb=v["worker_rss_kb"])

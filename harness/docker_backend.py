@@ -1,0 +1,274 @@
+"""The docker backend: each worker slot is one long-lived, hardened grading container.
+
+The container runs ``slot_server.py`` (the engine's own ``Slot``, so grading is the same code as
+the local backend) and serves many variants, paying the toolchain load once per container. It
+gets no network, a read-only root file system, tmpfs for its run directory and home, memory /
+CPU / pids limits, no capabilities and no-new-privileges; task bundles are mounted read-only.
+What a variant produced comes back over the attach stream (records plus a tar of its logs and
+artifacts) and goes into the host's run store exactly as a local result would.
+
+Containers carry labels (run id, host pid) so that Ctrl-C / SIGTERM (``kill``), a normal end
+(``close``) and ``harness clean`` (``remove_leftovers``: containers whose harness is dead) leave
+none behind. A container that dies or overruns the per-variant timeout is killed and the variant
+retried once in a fresh one; a second failure is recorded as an infra error of that variant.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import queue
+import socket
+import tarfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundles import Task
+from .grade import VariantResult, finish, prepare, records, result_from_records, worker_outcomes
+from .image import DEFAULT_TAG, LABEL, ImageError, client
+from .runstore import RunStore
+from .slot_server import options_to_json
+from .toolchain import Profile
+from .workspace import Entry
+
+# Fixed places inside the container: independent of where the host keeps runs and tasks (a host
+# path under /root would not even be traversable by the image's non-root user).
+RUNS_IN = "/tapgrade/runs"
+TASKS_IN = "/tapgrade-tasks"
+
+
+@dataclass
+class DockerOptions:
+    image: str = DEFAULT_TAG
+    memory_mb: int | None = None  # container limit; default: the worker bound + 2 GB for terraform & co
+    cpus: float = 1.0
+    pids_limit: int = 512
+    tmpfs_mb: int = 4096  # run directory size bound (counted against the memory limit as used)
+    variant_timeout_s: float = 1800.0  # whole variant, host side: the container's own limits come first
+
+
+def task_mounts(tasks: list[Task]) -> dict[str, str]:
+    """Host task root -> its path in the container (read-only bind), keeping the directory name
+    (a task's id can be its directory name)."""
+    out: dict[str, str] = {}
+    for t in tasks:
+        root = str(Path(t.root).resolve())
+        if root not in out:
+            out[root] = f"{TASKS_IN}/{len(out)}/{Path(root).name}"
+    return out
+
+
+def _rewrite(obj, old: str, new: str):
+    """Container paths in records -> host paths, so both backends store the same rows."""
+    return json.loads(json.dumps(obj).replace(old, new)) if old != new else obj
+
+
+def unpack(files_b64: str, dest: Path) -> None:
+    """Unpack a container's tar into the run store; the ``data`` filter refuses absolute paths,
+    ``..``, links out of ``dest`` and device files (the tar was written where model code ran)."""
+    if not files_b64:
+        return
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(files_b64)), mode="r:gz") as tar:
+        tar.extractall(dest, filter="data")
+
+
+class ContainerGone(Exception):
+    """The container stopped answering (died, OOM-killed, or overran the variant timeout)."""
+
+
+class DockerSlot:
+    """A worker seat whose worker is a grading container."""
+
+    def __init__(self, index: int, profile: Profile, store: RunStore, opts, tasks: list[Task]):
+        self.index, self.profile, self.store, self.opts = index, profile, store, opts
+        self.dopts: DockerOptions = opts.docker or DockerOptions()
+        self.mounts = task_mounts(tasks)
+        self.container = None
+        self.sock = None
+        self.events: queue.Queue = queue.Queue()
+        self.starts = 0
+        self.run_in = f"{RUNS_IN}/{store.run_id}"
+        self.log_dir = store.root / "logs" / "_workers"
+
+    # -- lifecycle
+    def _memory_mb(self) -> int:
+        return self.dopts.memory_mb or self.opts.limits.memory_mb + 2048
+
+    def ensure(self, created_at: str) -> None:
+        if self.container is not None:
+            return
+        dc = client()
+        self.starts += 1
+        mem = f"{self._memory_mb()}m"
+        self.container = dc.containers.create(
+            self.dopts.image, command=["python", "-m", "harness.slot_server"],
+            stdin_open=True, user="1000:1000", working_dir="/tmp",
+            network_mode="none", read_only=True,
+            tmpfs={"/tapgrade": f"rw,exec,mode=1777,size={self.dopts.tmpfs_mb}m",
+                   "/tmp": "rw,exec,mode=1777,size=1024m"},
+            volumes={host: {"bind": inside, "mode": "ro"} for host, inside in self.mounts.items()},
+            mem_limit=mem, memswap_limit=mem, nano_cpus=int(self.dopts.cpus * 1e9),
+            pids_limit=self.dopts.pids_limit, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            environment={"HOME": "/tmp/home", "TMPDIR": "/tmp"},  # jsii and pylint keep caches in HOME
+            labels={f"{LABEL}.run": self.store.run_id, f"{LABEL}.pid": str(os.getpid()),
+                    f"{LABEL}.host": socket.gethostname(), f"{LABEL}.slot": str(self.index)},
+            name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}",
+        )
+        self.sock = dc.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
+        self.events = queue.Queue()
+        threading.Thread(target=self._read, args=(self.sock, self.events), daemon=True).start()
+        self.container.start()
+        self._send({"op": "init", "run_root": self.run_in, "created_at": created_at, "index": self.index,
+                    "options": options_to_json(self.opts)})
+        ev = self._wait(self.opts.limits.ready_timeout_s)
+        if ev.get("event") != "ready":
+            raise ContainerGone(f"container did not get ready: {ev}")
+
+    @staticmethod
+    def _read(sock, q: queue.Queue) -> None:
+        """Demultiplex the attach stream (8-byte frame headers) into JSON lines."""
+        from docker.utils.socket import frames_iter  # noqa: PLC0415
+
+        buf = b""
+        try:
+            for _stream, data in frames_iter(sock, tty=False):
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    try:
+                        q.put(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue
+        except OSError:
+            pass
+        q.put(None)
+
+    def _send(self, msg: dict) -> None:
+        try:
+            self.sock._sock.sendall((json.dumps(msg) + "\n").encode())  # noqa: SLF001 - the SDK's raw socket
+        except OSError as exc:
+            raise ContainerGone(f"container stream closed: {exc}") from exc
+
+    def _wait(self, timeout_s: float) -> dict:
+        try:
+            ev = self.events.get(timeout=timeout_s)
+        except queue.Empty:
+            raise ContainerGone(f"no answer from the container within {timeout_s:.0f}s") from None
+        if ev is None:
+            raise ContainerGone(self._death())
+        return ev
+
+    def _death(self) -> str:
+        """Why the container stopped, from the engine's own record of it."""
+        try:
+            self.container.reload()
+            state = self.container.attrs["State"]
+            if state.get("OOMKilled"):
+                return f"container killed by the kernel at its {self._memory_mb()} MB memory limit"
+            return f"container exited (status {state.get('ExitCode')})"
+        except Exception as exc:  # noqa: BLE001
+            return f"container gone ({exc})"
+
+    def _save_log(self) -> None:
+        if self.container is None:
+            return
+        try:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            (self.log_dir / f"container-slot{self.index}-{self.starts}.log").write_bytes(
+                self.container.logs(stdout=False, stderr=True))
+        except Exception:  # noqa: BLE001 - a log we cannot fetch is not worth failing a run for
+            pass
+
+    def kill(self) -> None:
+        """Remove the container now (Ctrl-C, SIGTERM, timeouts)."""
+        c, self.container = self.container, None
+        if c is not None:
+            try:
+                c.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+    def close(self) -> None:
+        if self.container is not None:
+            try:
+                self._send({"op": "exit"})
+                ev = self._wait(120)
+                if ev.get("event") == "bye":
+                    unpack(ev.get("files", ""), self.store.root)
+            except ContainerGone:
+                pass
+            self._save_log()
+        self.kill()
+
+    # -- work
+    def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
+              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
+        inside = self.mounts[str(Path(task.root).resolve())]
+        last = ""
+        for _attempt in range(2):
+            if stop.is_set():
+                return None
+            try:
+                self.ensure(created_at)
+                self._send({"op": "grade", "task_root": inside, "variant": variant})
+                ev = self._wait(self.dopts.variant_timeout_s)
+            except ImageError:
+                raise
+            except ContainerGone as exc:
+                last = str(exc)
+                self._save_log()
+                self.kill()
+                continue
+            if ev.get("event") == "error":
+                raise RuntimeError(f"grading {task.id}/{variant} failed inside the container:\n{ev['message']}")
+            recs = _rewrite(ev["records"], self.run_in, str(self.store.root))
+            unpack(ev.get("files", ""), self.store.root)
+            return result_from_records(recs), recs
+        if stop.is_set():
+            return None
+        return self._infra_result(task, variant, entry, created_at, last)
+
+    def _infra_result(self, task: Task, variant: str, entry: Entry, created_at: str,
+                      message: str) -> tuple[VariantResult, dict[str, list[dict]]]:
+        """Twice no answer: an infra error of this variant (harness-side extraction only, no code run)."""
+        from .engine import variant_env  # noqa: PLC0415 - engine imports this module lazily
+
+        work = self.store.root / "workspaces" / f"_docker{self.index}"
+        prep = prepare(task, variant, entry, self.profile, work, self.store.log_dir(task.id, variant),
+                       variant_env(task, created_at))
+        outcomes = worker_outcomes(prep, [], infra=f"docker backend: {message}") if prep.request is not None \
+            else worker_outcomes(prep, [])
+        result = finish(prep, outcomes, [], [], self.store.artifact_dir(task.id, variant))
+        return result, records(result, self.store.run_id)
+
+
+def leftovers(all_runs: bool = False) -> list:
+    """Containers of this harness whose run is over: their harness process is gone (or all)."""
+    dc = client()
+    here = socket.gethostname()
+    out = []
+    for c in dc.containers.list(all=True, filters={"label": f"{LABEL}.run"}):
+        labels = c.labels or {}
+        pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
+        alive = labels.get(f"{LABEL}.host") == here and pid > 0 and Path(f"/proc/{pid}").exists()
+        if all_runs or not alive:
+            out.append(c)
+    return out
+
+
+def remove_leftovers(all_runs: bool = False) -> list[str]:
+    removed = []
+    for c in leftovers(all_runs):
+        c.remove(force=True)
+        removed.append(c.name)
+    return removed
