@@ -92,6 +92,7 @@ class DockerSlot:
         self.events: queue.Queue = queue.Queue()
         self.starts = 0
         self.run_in = f"{RUNS_IN}/{store.run_id}"
+        self.killed = False  # set by kill(): a container created after it is removed at once
         self.log_dir = store.root / "logs" / "_workers"
 
     # -- lifecycle
@@ -101,6 +102,8 @@ class DockerSlot:
     def ensure(self, created_at: str) -> None:
         if self.container is not None:
             return
+        if self.killed:
+            raise ContainerGone("run interrupted")
         dc = client()
         self.starts += 1
         mem = f"{self._memory_mb()}m"
@@ -118,6 +121,9 @@ class DockerSlot:
                     f"{LABEL}.host": socket.gethostname(), f"{LABEL}.slot": str(self.index)},
             name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}",
         )
+        if self.killed:  # Ctrl-C arrived while the engine was creating it
+            self.kill()
+            raise ContainerGone("run interrupted")
         self.sock = dc.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})
         self.events = queue.Queue()
         threading.Thread(target=self._read, args=(self.sock, self.events), daemon=True).start()
@@ -184,7 +190,11 @@ class DockerSlot:
             pass
 
     def kill(self) -> None:
-        """Remove the container now (Ctrl-C, SIGTERM, timeouts)."""
+        """Remove the container now (Ctrl-C, SIGTERM)."""
+        self.killed = True
+        self._remove()
+
+    def _remove(self) -> None:
         c, self.container = self.container, None
         if c is not None:
             try:
@@ -208,7 +218,7 @@ class DockerSlot:
             except ContainerGone:
                 pass
             self._save_log()
-        self.kill()
+        self._remove()
 
     # -- work
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
@@ -227,7 +237,7 @@ class DockerSlot:
             except ContainerGone as exc:
                 last = str(exc)
                 self._save_log()
-                self.kill()
+                self._remove()
                 continue
             if ev.get("event") == "error":
                 raise RuntimeError(f"grading {task.id}/{variant} failed inside the container:\n{ev['message']}")
@@ -264,6 +274,19 @@ def leftovers(all_runs: bool = False) -> list:
         if all_runs or not alive:
             out.append(c)
     return out
+
+
+def remove_run(run_id: str) -> list[str]:
+    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C)."""
+    removed = []
+    for c in client().containers.list(all=True, filters={"label": [f"{LABEL}.run={run_id}",
+                                                                    f"{LABEL}.pid={os.getpid()}"]}):
+        try:
+            c.remove(force=True)
+            removed.append(c.name)
+        except Exception:  # noqa: BLE001 - removed by its own slot meanwhile
+            pass
+    return removed
 
 
 def remove_leftovers(all_runs: bool = False) -> list[str]:

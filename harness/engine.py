@@ -273,6 +273,10 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         stop.set()
         for s in slots:
             s.kill()
+        if opts.backend == "docker":
+            from .docker_backend import remove_run
+
+            remove_run(store.run_id)
         raise
     if errors:
         raise errors[0]

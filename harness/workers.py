@@ -86,6 +86,23 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+OOM_COUNTERS = (Path("/sys/fs/cgroup/memory.events"),  # cgroup v2
+                Path("/sys/fs/cgroup/memory/memory.oom_control"))  # cgroup v1
+
+
+def oom_kills() -> int:
+    """How many processes the kernel's OOM killer has killed in our memory cgroup (a container's,
+    in the docker backend): a worker that dies while this grows hit the cgroup's limit."""
+    for path in OOM_COUNTERS:
+        try:
+            for line in path.read_text(encoding="ascii").splitlines():
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return 0
+
+
 def group_usage(pgid: int, memory_kb: int | None = None, max_processes: int | None = None) -> tuple[int, int]:
     """(memory in kB, process count) of a process group, from /proc.
 
@@ -200,6 +217,7 @@ class LocalWorker:
         events: list[dict] = []
         stage: str | None = None
         deadline = time.monotonic() + 60.0  # between stages: the worker's own bookkeeping
+        ooms = oom_kills()
         while True:
             try:
                 ev = self._events.get(timeout=0.25)
@@ -208,6 +226,10 @@ class LocalWorker:
             if ev is None:
                 code = self.proc.poll() if self.proc else None
                 self.kill()
+                if oom_kills() > ooms:
+                    raise WorkerFailure(stage, {"kind": "resource-limit", "message": "killed by the kernel's OOM killer "
+                                                "at the memory limit of its cgroup (the container's, in the docker "
+                                                "backend)"}, events)
                 raise WorkerFailure(stage, {"kind": "crash", "message": f"toolchain process died (exit status {code})"
                                             + (f" during {stage}" if stage else "")}, events)
             if ev == "tick":
