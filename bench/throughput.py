@@ -6,7 +6,9 @@ Grades the same corpus slice (both variants, every stage) twice with the real CL
 (a) cold: a fresh toolchain process per stage group per variant (static; import..synth; lint) and
     a fresh ``terraform init``, emulator and checkov process per variant, as the reference pipeline
     runs ``cdktf synth``, ``pylint`` and terraform per pull request;
-(b) warm: the harness's warm workers and per-slot Terraform data dir, emulator and checkov.
+    (and terraform starting its own provider plugin per command);
+(b) warm: the harness's warm workers and per-slot Terraform data dir, emulator, checkov and warm
+    AWS provider process (reattached for single-provider stacks).
 Prints variants/minute for both and their ratio, median and p95 wall time per variant, peak
 memory per worker, the per-stage time split of the warm run, and whether both produced the same
 findings and byte-identical synthesized JSON. Every number printed is measured in this run.
@@ -29,7 +31,7 @@ from harness.grade import STAGES  # noqa: E402
 from harness.results import load_run  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
-DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525"
+DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525,Pr2364,Pr7434,Pr5662,Pr6610"
 KEY = ["task_id", "variant", "stage", "rule_id", "severity", "file", "line", "message"]
 
 

@@ -7,13 +7,12 @@ dies is killed and the scan becomes an infra error (checkov failing is never the
 from __future__ import annotations
 
 import json
-import os
 import queue
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
+from .procgroup import kill_group
 from .toolchain import CHECKOV_PROFILE, Profile, check
 
 WORKER = Path(__file__).with_name("checkov_worker.py")
@@ -73,11 +72,7 @@ class CheckovRunner:
 
     def close(self) -> None:
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
+            kill_group(self.proc)
             self.proc = None
 
 

@@ -23,7 +23,6 @@ import queue
 import socket
 import tarfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 

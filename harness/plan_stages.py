@@ -42,6 +42,9 @@ class PlanOptions:
     checkov: bool = True
     timeout_s: float = 300.0
     terraform: terraform.Detection | None = None  # detected once per run (None: detect now)
+    # A warm AWS provider process per slot for single-provider stacks (terraform.ProviderServer);
+    # off in the --cold baseline, where terraform starts its own plugin per command.
+    reattach: bool = True
 
 
 @dataclass
@@ -55,6 +58,7 @@ class PlanTools:
     _moto: MotoServer | None = None
     _checkov: CheckovRunner | None = None
     _schema: dict | None = None
+    _provider: terraform.ProviderServer | None = None
 
     def __post_init__(self) -> None:
         if self.opts.terraform is None:
@@ -87,7 +91,24 @@ class PlanTools:
             self._schema = schema_check.load_schema(self.profile)
         return self._schema
 
+    def provider(self) -> terraform.ProviderServer:
+        assert self.tf is not None
+        if self._provider is None:
+            self._provider = terraform.ProviderServer(self.tf, self.root / "provider.log")
+        return self._provider
+
+    def reattach_env(self, config: dict, env: dict[str, str]) -> dict[str, str]:
+        """``TF_REATTACH_PROVIDERS`` for one stack's validate/plan/show, or {} (terraform starts its own)."""
+        if not (self.opts.reattach and terraform.reattachable(config)):
+            return {}
+        try:
+            return self.provider().env_for(_tf_env(None, env, self.moto()))
+        except (EmulatorError, OSError):
+            return {}
+
     def close(self) -> None:
+        if self._provider is not None:
+            self._provider.stop()
         if self._moto is not None:
             self._moto.stop()
         if self._checkov is not None:
@@ -206,7 +227,7 @@ def _timed_out(action: str, timeout_s: float) -> dict:
     return {"kind": "infra", "reason": "terraform timed out", "message": f"{action}: {timeout_s:.0f} s"}
 
 
-def _tf_env(data: Path, env: dict[str, str], emulator: MotoServer | None) -> dict[str, str]:
+def _tf_env(data: Path | None, env: dict[str, str], emulator: MotoServer | None) -> dict[str, str]:
     extra = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": env.get("AWS_REGION", "us-east-1"), "AWS_EC2_METADATA_DISABLED": "true"}
     if emulator is not None:
@@ -234,7 +255,8 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.validate = [{"kind": "infra", "reason": reason, "message": failed.stderr.strip()[-500:]}]
         run.validate_state, run.plan_reason, run.deploy_reason = "infra-error", reason, reason
         return
-    c = terraform.call(tf, ["validate", "-json", "-no-color"], work, _tf_env(data, env, None), t)
+    reattach = tools.reattach_env(relaxed, env)
+    c = terraform.call(tf, ["validate", "-json", "-no-color"], work, {**_tf_env(data, env, None), **reattach}, t)
     run.spent("validate", c)
     _log(log_dir, "validate", _call_log(c))
     if c.timed_out:
@@ -263,7 +285,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         return
     emulated = _emulated(relaxed)
     (work / "main.tf.json").write_text(json.dumps(emulated, indent=2), encoding="utf-8")
-    tf_env = _tf_env(data, env, moto)
+    tf_env = {**_tf_env(data, env, moto), **reattach}
     c = terraform.call(tf, ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"], work, tf_env, t)
     run.spent("plan", c)
     _log(log_dir, "plan", _call_log(c))
@@ -292,6 +314,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.deploy_reason = "refused: provisioners would run commands on the grading host"
         return
     moto.reset()
+    tf_env = _tf_env(data, env, moto)  # apply/destroy: terraform's own provider processes
     for action in ("apply", "destroy"):
         c = terraform.call(tf, [action, "-json", "-input=false", "-no-color", "-lock=false", "-auto-approve"],
                            work, tf_env, t)

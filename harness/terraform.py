@@ -11,7 +11,8 @@ Properties kept on purpose:
   judges the backend). Both changes are returned so the run records them.
 - reused: one ``terraform init`` per provider set per slot; later variants with the same
   providers copy its lock file and point ``TF_DATA_DIR`` at the same initialized data directory
-  (``init`` costs ~2 s, the bulk of a validate of a small stack).
+  (``init`` costs ~2 s, the bulk of a validate of a small stack); and one warm AWS provider
+  process per slot that validate/plan/show of single-provider stacks reattach to (``ProviderServer``).
 - contained: every call runs in its own session with a time limit; on expiry the whole process
   group (terraform and its provider plugin) is killed and the caller records a timeout.
 """
@@ -21,12 +22,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .procgroup import kill_group
 
 DEFAULT_MIRROR = "/opt/tf-plugins"
 REGISTRY = "registry.terraform.io"
@@ -226,3 +231,86 @@ def diagnostics_from_lines(stdout: str) -> list[dict]:
         if msg.get("type") == "diagnostic" and isinstance(msg.get("diagnostic"), dict):
             out.append(msg["diagnostic"])
     return out
+
+
+AWS = f"{REGISTRY}/hashicorp/aws"
+_REATTACH = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
+
+
+def reattachable(config: dict) -> bool:
+    """Whether one running AWS provider process may serve this (relaxed) stack's terraform calls.
+
+    Terraform normally starts one provider process per provider *configuration*; a reattached
+    process is shared by all of them, and the AWS provider keeps one configured client. So only a
+    stack with exactly one, unaliased ``aws`` provider block qualifies; every other stack (multi-
+    region, aliased) gets terraform's own provider processes."""
+    blocks = (config.get("provider") or {}).get("aws")
+    return isinstance(blocks, list) and len(blocks) == 1 and isinstance(blocks[0], dict) and "alias" not in blocks[0]
+
+
+class ProviderServer:
+    """A warm AWS provider plugin (``-debug`` mode) that terraform reattaches to (``TF_REATTACH_PROVIDERS``).
+
+    Terraform launches and discards the ~0.7 GB provider binary for every validate, plan and show
+    (~1 s of each, on top of the schema exchange). One process per slot, started with the
+    environment terraform would have given its plugin (the provider reads AWS_* settings from its
+    own environment when configured), restarted when that environment changes, when it dies, and
+    after ``max_uses`` calls."""
+
+    def __init__(self, tf: Terraform, log_path: Path, max_uses: int = 200):
+        self.tf, self.log_path, self.max_uses = tf, log_path, max_uses
+        self.proc: subprocess.Popen | None = None
+        self.reattach: str | None = None
+        self.key: tuple | None = None
+        self.uses = 0
+        self.starts = 0
+
+    def binary(self) -> Path | None:
+        versions = self.tf.providers.get(AWS) or []
+        if not versions:
+            return None
+        found = sorted((self.tf.mirror / AWS / versions[-1]).glob("*/terraform-provider-aws*"))
+        return found[0] if found else None
+
+    def env_for(self, call_env: dict[str, str]) -> dict[str, str]:
+        """``TF_REATTACH_PROVIDERS`` for a call with ``call_env`` ({} if no server can be had)."""
+        key = tuple(sorted((k, v) for k, v in call_env.items() if k.startswith("AWS_")))
+        if self.proc is None or self.proc.poll() is not None or key != self.key or self.uses >= self.max_uses:
+            self.stop()
+            if not self._start(call_env):
+                return {}
+            self.key = key
+        self.uses += 1
+        assert self.reattach is not None
+        return {"TF_REATTACH_PROVIDERS": self.reattach}
+
+    def _start(self, call_env: dict[str, str], timeout_s: float = 60.0) -> bool:
+        binary = self.binary()
+        if binary is None:
+            return False
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        env = {k: v for k, v in call_env.items() if k not in ("TF_REATTACH_PROVIDERS",)}
+        self.proc = subprocess.Popen([str(binary), "-debug"], stdout=subprocess.PIPE,
+                                     stderr=self.log_path.open("ab"), text=True, env=env,
+                                     start_new_session=True, cwd=self.log_path.parent)
+        deadline = time.monotonic() + timeout_s
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = _REATTACH.search(line)
+            if m:
+                self.reattach = m.group(1)
+                self.uses = 0
+                # Keep draining its stdout so the provider never blocks on a full pipe.
+                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+                return True
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            kill_group(self.proc)
+        self.proc, self.reattach, self.key = None, None, None

@@ -13,13 +13,13 @@ import json
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .procgroup import kill_group
 from .toolchain import Profile
 
 WORKER_SCRIPT = Path(__file__).with_name("toolchain_worker.py")
@@ -179,14 +179,7 @@ class LocalWorker:
     def kill(self) -> None:
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_group(self.proc)
         self.proc = None
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 

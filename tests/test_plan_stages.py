@@ -23,7 +23,7 @@ from graders.plan_policies import evaluate
 from harness import schema_check, terraform
 from harness.checkov_runner import CheckovRunner
 from harness.emulator import MotoServer
-from harness.plan_stages import _resource_lines
+from harness.plan_stages import PlanOptions, PlanTools, StackRun, _resource_lines, _run_terraform
 from harness.toolchain import DEFAULT_PROFILE
 
 from .conftest import TASKS, run_cli, stack_md, write_task
@@ -96,6 +96,51 @@ def test_init_runs_once_per_provider_set(tmp_path: Path) -> None:
         data, failed = d.init(cfg, 120)
         assert failed is None and (d.work / ".terraform.lock.hcl").is_file()
     assert d.init_calls == 1
+
+
+def _region_stack(*regions: str) -> dict:
+    """A stack whose plan reports each provider configuration's region (data sources read at plan)."""
+    providers = [{"region": regions[0]}] + [{"region": r, "alias": r.replace("-", "_")} for r in regions[1:]]
+    data = {"current": {}} | {r.replace("-", "_"): {"provider": f"aws.{r.replace('-', '_')}"} for r in regions[1:]}
+    return {"terraform": {"required_providers": {"aws": {"source": "aws", "version": "6.23.0"}}},
+            "provider": {"aws": providers}, "data": {"aws_region": data},
+            "output": {name: {"value": f"${{data.aws_region.{name}.name}}"} for name in data}}
+
+
+def _plan_outputs(tmp_path: Path, config: dict, reattach: bool, name: str) -> tuple[dict, list, int]:
+    tools = PlanTools(tmp_path / f"tools-{reattach}", DEFAULT_PROFILE, PlanOptions(checkov=False, reattach=reattach,
+                                                                                   terraform=DETECTED))
+    outputs, signals = {}, []
+    try:
+        for i in range(2):  # two stacks in one slot: the second reuses the warm provider
+            stack = tmp_path / f"{name}-{reattach}-{i}" / "stacks" / "s"
+            stack.mkdir(parents=True)
+            run = StackRun("s", config, stack)
+            (tmp_path / "logs").mkdir(exist_ok=True)
+            _run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, tmp_path / "logs")
+            assert run.plan_state == "pass", (run.validate, run.plan)
+            outputs = {k: v["value"] for k, v in run.plan_json["planned_values"]["outputs"].items()}
+            signals.append((run.validate, run.plan))
+        starts = tools._provider.starts if tools._provider else 0  # noqa: SLF001 - what the test is about
+    finally:
+        tools.close()
+    return outputs, signals, starts
+
+
+@needs_terraform
+def test_warm_provider_serves_single_provider_stacks_and_plans_as_terraform_does(tmp_path: Path) -> None:
+    """Reattaching to one warm provider process (warm path) plans exactly as terraform's own plugin
+    processes (cold path); stacks with aliased providers never share one process."""
+    single = _region_stack("us-west-2")
+    multi = _region_stack("us-east-1", "eu-west-1")
+    assert terraform.reattachable(single) and not terraform.reattachable(multi)
+    warm = _plan_outputs(tmp_path, single, True, "single")
+    cold = _plan_outputs(tmp_path, single, False, "single")
+    assert warm[0] == cold[0] == {"current": "us-west-2"}
+    assert warm[1] == cold[1]
+    assert (warm[2], cold[2]) == (1, 0)  # one provider process served validate, plan and show of both stacks
+    warm_multi = _plan_outputs(tmp_path, multi, True, "multi")
+    assert warm_multi[0] == {"current": "us-east-1", "eu_west_1": "eu-west-1"} and warm_multi[2] == 0
 
 
 def test_infra_signatures_name_the_environment_not_the_model() -> None:
