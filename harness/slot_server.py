@@ -42,7 +42,8 @@ def options_to_json(opts: EngineOptions) -> dict:
             "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold,
             "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
                        "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes},
-            "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s}}
+            "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
+                     "reattach": opts.plan.reattach}}
 
 
 def options_from_json(d: dict) -> EngineOptions:

@@ -10,6 +10,7 @@ image). Without one the module is skipped, except under CI=1, where that is a fa
 from __future__ import annotations
 
 import io
+import json
 import os
 import secrets
 import signal
@@ -231,3 +232,20 @@ def test_container_output_cannot_escape_the_run_store(tmp_path) -> None:
     with pytest.raises(tarfile.OutsideDestinationError):
         unpack(base64.b64encode(buf.getvalue()).decode(), tmp_path / "run")
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_options_reach_the_container_unchanged() -> None:
+    """Every engine setting the container's slot acts on crosses the protocol (the --cold baseline
+    must not get the warm provider inside a container either)."""
+    from harness.engine import EngineOptions
+    from harness.plan_stages import PlanOptions
+    from harness.slot_server import options_from_json, options_to_json
+    from harness.workers import Limits
+
+    opts = EngineOptions(keep_workspaces=True, recycle_after=7, recycle_rss_mb=1234, cold=True,
+                         limits=Limits(stage_timeout_s={"import": 5.0}, memory_mb=999, max_processes=9),
+                         plan=PlanOptions(deploy=True, checkov=False, timeout_s=12.0, reattach=False))
+    back = options_from_json(json.loads(json.dumps(options_to_json(opts))))
+    assert (back.keep_workspaces, back.recycle_after, back.recycle_rss_mb, back.cold) == (True, 7, 1234, True)
+    assert back.limits == opts.limits
+    assert (back.plan.deploy, back.plan.checkov, back.plan.timeout_s, back.plan.reattach) == (True, False, 12.0, False)
