@@ -250,7 +250,11 @@ def run(
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
     stop = threading.Event()
+    # Both signals end the run the same way (workers and containers removed, status "interrupted"),
+    # even when the harness was started with SIGINT ignored (a background job of a non-interactive
+    # shell inherits that), so `kill -INT` always works.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
     stage_ok = {s: 0 for s in STAGES}
     with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -118,7 +118,7 @@ class DockerSlot:
             environment={"HOME": "/tmp/home", "TMPDIR": "/tmp"},  # jsii and pylint keep caches in HOME
             labels={f"{LABEL}.run": self.store.run_id, f"{LABEL}.pid": str(os.getpid()),
                     f"{LABEL}.host": socket.gethostname(), f"{LABEL}.slot": str(self.index)},
-            name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}",
+            name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}-{os.getpid()}",
         )
         if self.killed:  # Ctrl-C arrived while the engine was creating it
             self.kill()
@@ -261,13 +261,37 @@ class DockerSlot:
         return result, records(result, self.store.run_id)
 
 
-def leftovers(all_runs: bool = False) -> list:
+def _labelled(*labels: str) -> list[dict]:
+    """Containers carrying these labels, as the engine lists them (ids, names, labels).
+
+    The low-level listing on purpose: the high-level one fetches each container again and fails
+    on one being removed meanwhile (a slot removing its own while Ctrl-C cleans up)."""
+    return client().api.containers(all=True, filters={"label": list(labels)})
+
+
+def _remove_all(found: list[dict]) -> list[str]:
+    api = client().api
+    removed = []
+    for c in found:
+        try:
+            api.remove_container(c["Id"], force=True)
+        except Exception:  # noqa: BLE001 - already gone, or being removed by its own slot
+            continue
+        removed.append(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12])
+    return removed
+
+
+def remove_run(run_id: str) -> list[str]:
+    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C)."""
+    return _remove_all(_labelled(f"{LABEL}.run={run_id}", f"{LABEL}.pid={os.getpid()}"))
+
+
+def leftovers(all_runs: bool = False) -> list[dict]:
     """Containers of this harness whose run is over: their harness process is gone (or all)."""
-    dc = client()
     here = socket.gethostname()
     out = []
-    for c in dc.containers.list(all=True, filters={"label": f"{LABEL}.run"}):
-        labels = c.labels or {}
+    for c in _labelled(f"{LABEL}.run"):
+        labels = c.get("Labels") or {}
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
         alive = labels.get(f"{LABEL}.host") == here and pid > 0 and Path(f"/proc/{pid}").exists()
         if all_runs or not alive:
@@ -275,22 +299,5 @@ def leftovers(all_runs: bool = False) -> list:
     return out
 
 
-def remove_run(run_id: str) -> list[str]:
-    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C)."""
-    removed = []
-    for c in client().containers.list(all=True, filters={"label": [f"{LABEL}.run={run_id}",
-                                                                    f"{LABEL}.pid={os.getpid()}"]}):
-        try:
-            c.remove(force=True)
-            removed.append(c.name)
-        except Exception:  # noqa: BLE001 - removed by its own slot meanwhile
-            pass
-    return removed
-
-
 def remove_leftovers(all_runs: bool = False) -> list[str]:
-    removed = []
-    for c in leftovers(all_runs):
-        c.remove(force=True)
-        removed.append(c.name)
-    return removed
+    return _remove_all(leftovers(all_runs))

@@ -276,7 +276,10 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         if opts.backend == "docker":
             from .docker_backend import remove_run
 
-            remove_run(store.run_id)
+            try:
+                remove_run(store.run_id)
+            except Exception:  # noqa: BLE001 - the interrupt must still end the run cleanly
+                pass
         raise
     if errors:
         raise errors[0]

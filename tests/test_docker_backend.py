@@ -160,22 +160,32 @@ def test_memory_limit_of_the_container_is_a_finding(hostile_docker_run) -> None:
 def test_interrupted_run_leaves_no_container(grading_image, tmp_path, sig) -> None:
     # A response that hangs (with a long stage timeout) keeps the run mid-variant until the signal.
     write_task(tmp_path / "tasks", "hang", stack_md("        while True:\n            pass\n"))
-    run_id = f"interrupt-{sig.name.lower()}"
+    run_id = f"interrupt-{sig.name.lower()}-{secrets.token_hex(3)}"
+    # Started with SIGINT ignored, as a background job of a non-interactive shell (CI) starts it:
+    # `kill -INT` must still end the run.
     proc = subprocess.Popen([str(HARNESS), "run", str(tmp_path / "tasks"), "--backend", "docker", "--out",
                              str(tmp_path / "runs"), "--run-id", run_id, "--workers", "1", "--stage-timeout", "900"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 180
-    while not _containers(run_id) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-    assert _containers(run_id), "no container was started"
-    time.sleep(5)  # inside the hanging variant (or still loading the toolchain: either is mid-run)
-    assert proc.poll() is None
-    proc.send_signal(sig)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert "interrupted" in stderr
-    assert not _containers(run_id)
-    assert load_run(tmp_path / "runs" / run_id).meta["status"] == "interrupted"
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 180
+        while not _containers(run_id) and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        assert _containers(run_id), "no container was started"
+        time.sleep(5)  # inside the hanging variant (or still loading the toolchain: either is mid-run)
+        assert proc.poll() is None
+        proc.send_signal(sig)
+        _, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr
+        assert not _containers(run_id)
+        assert load_run(tmp_path / "runs" / run_id).meta["status"] == "interrupted"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for c in _containers(run_id):
+            c.remove(force=True)
 
 
 def test_clean_removes_containers_of_dead_runs_only(grading_image) -> None:
