@@ -235,6 +235,10 @@ def diagnostics_from_lines(stdout: str) -> list[dict]:
 
 AWS = f"{REGISTRY}/hashicorp/aws"
 _REATTACH = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
+# The provider runs under a shell that holds a pipe from the harness on its stdin: when the pipe
+# closes (the harness exited, even by SIGKILL) the shell kills the provider, so none outlives a run.
+_WATCHED = 'exec 3<&0; "$@" <&- & child=$!; cat <&3 >/dev/null; kill -9 "$child"'
+
 
 
 def reattachable(config: dict) -> bool:
@@ -291,9 +295,10 @@ class ProviderServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.starts += 1
         env = {k: v for k, v in call_env.items() if k not in ("TF_REATTACH_PROVIDERS",)}
-        self.proc = subprocess.Popen([str(binary), "-debug"], stdout=subprocess.PIPE,
-                                     stderr=self.log_path.open("ab"), text=True, env=env,
-                                     start_new_session=True, cwd=self.log_path.parent)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(["sh", "-c", _WATCHED, "sh", str(binary), "-debug"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
+                                         env=env, start_new_session=True, cwd=self.log_path.parent)
         deadline = time.monotonic() + timeout_s
         assert self.proc.stdout is not None
         while time.monotonic() < deadline:
