@@ -21,6 +21,7 @@ from .checkov_runner import available as checkov_available
 from .bundles import discover
 from .engine import EngineOptions, default_workers, pending_jobs, run_batch
 from .grade import STAGES, VariantResult
+from .image import DEFAULT_BASE, DEFAULT_TAG
 from .plan_stages import PlanOptions
 from .report import print_summary
 from .results import load_run
@@ -83,10 +84,10 @@ def toolchain_check() -> None:
 
 @img_app.command("build")
 def image_build(
-    tag: Annotated[str, typer.Option(help="Image name.")] = "tapgrade-grader:local",
+    tag: Annotated[str, typer.Option(help="Image name.")] = DEFAULT_TAG,
     base: Annotated[str, typer.Option(help="Base image: an official slim Python image, or the debootstrap base "
                                            "of scripts/base_image.sh (tapgrade-base:bookworm) where no registry "
-                                           "is reachable.")] = "python:3.11-slim-bookworm",
+                                           "is reachable.")] = DEFAULT_BASE,
     terraform_source: Annotated[str, typer.Option("--terraform", help="auto: copy this machine's terraform and "
                                                   "provider mirror when present, else download; context: copy "
                                                   "them (air-gapped); download: pinned releases from "
@@ -108,7 +109,7 @@ def image_build(
 
 
 @img_app.command("check")
-def image_check_cmd(tag: Annotated[str, typer.Option(help="Image name.")] = "tapgrade-grader:local") -> None:
+def image_check_cmd(tag: Annotated[str, typer.Option(help="Image name.")] = DEFAULT_TAG) -> None:
     """Say whether the image exists and was built from this checkout's source and pins (exit 1 if not)."""
     from .image import check  # noqa: PLC0415
 
@@ -181,7 +182,7 @@ def run(
                                                   "hardened grading container per worker (no network, read-only "
                                                   "root, memory/CPU/pids limits; see `harness image`).")]
     = Backend.local,
-    image: Annotated[str, typer.Option(help="Grading image of the docker backend.")] = "tapgrade-grader:local",
+    image: Annotated[str, typer.Option(help="Grading image of the docker backend.")] = DEFAULT_TAG,
     container_memory_mb: Annotated[Optional[int], typer.Option(help="Docker backend: memory limit of each "
                                                                     "container (default: --memory-mb + 2048).")]
     = None,
