@@ -14,7 +14,8 @@ import queue
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from .bundles import Task
@@ -79,8 +80,10 @@ def variant_env(task: Task, created_at: str) -> dict[str, str]:
 class Slot:
     """One worker seat: owns at most one live toolchain worker at a time."""
 
-    def __init__(self, index: int, profile: Profile, store: RunStore, opts: EngineOptions):
+    def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
+                 lint_seat: "LintSeat | None" = None, lint_only: bool = False):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
+        self.lint_seat, self.lint_only = lint_seat, lint_only
         self.worker: LocalWorker | None = None
         self.starts = 0
         self.last_rss_kb = 0
@@ -88,12 +91,15 @@ class Slot:
         self.workspace = store.root / "workspaces" / f"_slot{index}"
         # Terraform data dirs, the emulator and checkov live beside the workspace, one set per slot.
         self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan)
+        # Warm: the worker lints while this thread runs the stages after synth (see first_round).
+        self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
 
     def ensure(self) -> LocalWorker:
         if self.worker is None or not self.worker.alive:
             self.starts += 1
             w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
-                            self.workspace, self.opts.limits)
+                            self.workspace, self.opts.limits, lazy_provider=not self.opts.cold,
+                            lint_only=self.lint_only)
             w.start()
             self.worker = w
         return self.worker
@@ -106,12 +112,14 @@ class Slot:
     def close(self) -> None:
         self.retire()
         self.tools.close()
+        self.lint_pool.shutdown(wait=False)
 
     def kill(self) -> None:
         """Ctrl-C / SIGTERM: no goodbye to the worker, just make sure nothing of it stays."""
         if self.worker is not None:
             self.worker.kill()
         self.tools.close()
+        self.lint_pool.shutdown(wait=False)
 
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
               stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
@@ -121,11 +129,11 @@ class Slot:
         log_dir = store.log_dir(task.id, variant)
         env = variant_env(task, created_at)
         prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
-        first = self.run(prep, prep.request) if prep.request is not None else worker_outcomes(prep, [])
+        first, lint_later = self.first_round(prep) if prep.request is not None else (worker_outcomes(prep, []), None)
         artifacts = store.artifact_dir(task.id, variant)
         outcomes, findings, repairs = continue_with_repairs(
             prep, first, lambda req, rnd: self.run(prep, req, rnd),
-            lambda outs: post_synth_outcomes(prep, outs, self.tools, env, artifacts))
+            lambda outs: post_synth_outcomes(prep, outs, self.tools, env, artifacts), deferred=lint_later)
         if stop.is_set():
             return None
         if opts.cold:
@@ -138,6 +146,28 @@ class Slot:
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(self.workspace, kept, symlinks=True)
         return result, records(result, store.run_id)
+
+    def first_round(self, prep: Prepared) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]:
+        """Round 0, and lint still to be collected (or None).
+
+        Warm, lint is a request of its own that runs while this thread runs validate / plan /
+        checkov: two processes busy instead of one, on the same findings (the same files, in the
+        same directory, with the same path). It goes to the run's shared lint seat when there is
+        one (local backend: every provider module is parsed by astroid once per run, not once
+        per worker), else to this slot's worker. When an execution stage failed, repairs are
+        coming and will rewrite the files, so lint runs first. The cold baseline keeps its own
+        process per stage group (``run``)."""
+        request = prep.request
+        assert request is not None
+        stages = request["stages"]
+        if self.opts.cold or not stages or stages[-1] != "lint":
+            return self.run(prep, request), None
+        first = self._run({**request, "stages": stages[:-1]}, prep, 0, last_of_variant=self.lint_seat is not None)
+        lint_request = {**request, "stages": ["lint"]}
+        lint = self.lint_seat.run if self.lint_seat is not None else self.run
+        if any(o.stage in CHAIN and o.status not in ("pass", "skipped") for o in first):
+            return first + lint(prep, lint_request), None
+        return first, self.lint_pool.submit(lint, prep, lint_request).result
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
         """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
@@ -155,12 +185,14 @@ class Slot:
             return out
         return self._run(request, prep, round_)
 
-    def _run(self, request: dict, prep: Prepared, round_: int) -> list[StageOutcome]:
+    def _run(self, request: dict, prep: Prepared, round_: int, last_of_variant: bool = True) -> list[StageOutcome]:
+        """One request to the worker. A worker is recycled only after a variant's last request
+        (and counts variants, not requests), so a variant's lint runs where its code ran."""
         stages = request["stages"]
         last: WorkerFailure | None = None
         for _attempt in range(2):
             try:
-                events, done = self.ensure().grade(request)
+                events, done = self.ensure().grade(request, count=last_of_variant)
             except WorkerStartError as exc:
                 self.worker = None
                 return worker_outcomes(prep, [], infra=str(exc), stages=stages, round_=round_)
@@ -172,8 +204,8 @@ class Slot:
             assert w is not None
             self.last_rss_kb = w.rss_kb()
             self.peak_rss_kb = max(self.peak_rss_kb, self.last_rss_kb)
-            if done.get("dirty") or w.served >= self.opts.recycle_after \
-                    or self.last_rss_kb > self.opts.recycle_rss_mb * 1024:
+            if last_of_variant and (done.get("dirty") or w.served >= self.opts.recycle_after
+                                    or self.last_rss_kb > self.opts.recycle_rss_mb * 1024):
                 self.retire()
             return worker_outcomes(prep, events, stages=stages, round_=round_)
         assert last is not None
@@ -187,6 +219,37 @@ class Slot:
             except (WorkerFailure, WorkerStartError):
                 self.worker = None
         return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
+
+
+class LintSeat:
+    """The run's one lint process, shared by the slots (local backend, warm).
+
+    pylint spends most of a warm lint parsing the provider modules a stack imports (astroid
+    keeps them); per worker, every worker parsed the same ones again, and how much depended on
+    which variants a worker happened to draw. One process that only lints (no cdktf runtime:
+    astroid reads source, it does not import it) parses each module once per run. Requests are
+    served one at a time; a crash or timeout is retried once in a fresh process, as in a slot."""
+
+    def __init__(self, profile: Profile, store: RunStore, opts: EngineOptions):
+        # It runs no response code, so the per-variant recycling rule is relaxed tenfold: the
+        # memory bound still holds; each restart parses the provider modules again.
+        relaxed = replace(opts, recycle_after=opts.recycle_after * 10)
+        self.seat = Slot("lint", profile, store, relaxed, lint_only=True)
+        self.lock = threading.Lock()
+
+    @property
+    def peak_rss_kb(self) -> int:
+        return self.seat.peak_rss_kb
+
+    def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
+        with self.lock:
+            return self.seat._run(request, prep, round_)
+
+    def close(self) -> None:
+        self.seat.close()
+
+    def kill(self) -> None:
+        self.seat.kill()
 
 
 def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
@@ -257,12 +320,14 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         finally:
             slot.close()
 
+    lint_seat = None
     if opts.backend == "docker":
         from .docker_backend import DockerSlot  # local: the local backend needs no Docker SDK
 
         slots = [DockerSlot(i, profile, store, opts, tasks) for i in range(max(1, opts.workers))]
     else:
-        slots = [Slot(i, profile, store, opts) for i in range(max(1, opts.workers))]
+        lint_seat = None if opts.cold else LintSeat(profile, store, opts)
+        slots = [Slot(i, profile, store, opts, lint_seat) for i in range(max(1, opts.workers))]
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     for th in threads:
         th.start()
@@ -273,6 +338,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         stop.set()
         for s in slots:
             s.kill()
+        if lint_seat is not None:
+            lint_seat.kill()
         if opts.backend == "docker":
             from .docker_backend import remove_run
 
@@ -281,6 +348,9 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
             except Exception:  # noqa: BLE001 - the interrupt must still end the run cleanly
                 pass
         raise
+    if lint_seat is not None:
+        lint_seat.close()
+        store.write_meta(lint_peak_rss_kb=lint_seat.peak_rss_kb)
     if errors:
         raise errors[0]
     if not opts.keep_workspaces:

@@ -31,10 +31,20 @@ def _diff(path: str, old: str, new: str) -> str:
 def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
                           run_round: Callable[[dict, int], list[StageOutcome]],
                           post_synth: Callable[[list[StageOutcome]], list[StageOutcome]],
-                          max_rounds: int = MAX_ROUNDS) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
+                          max_rounds: int = MAX_ROUNDS,
+                          deferred: Callable[[], list[StageOutcome]] | None = None,
+                          ) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
     """All rounds' outcomes, the merged findings, and the repairs applied (with diffs).
 
-    ``post_synth`` runs the stages after synth on the chosen synthesized stack."""
+    ``post_synth`` runs the stages after synth on the chosen synthesized stack. ``deferred``:
+    round-0 outcomes still being produced (a warm worker's lint, engine.Slot.first_round), only
+    when no execution stage failed, so no repair round follows; they are collected after
+    ``post_synth`` ran and take the place they would have had in ``first``."""
+    late_outcomes = None
+    if deferred is not None:
+        assert not any(o.stage in CHAIN and o.status == "fail" for o in first), "repairs would rewrite linted files"
+        late_outcomes = post_synth([prep.extract_outcome, *first])  # post_synth reads only synth outcomes
+        first = [*first, *deferred()]
     outcomes = [prep.extract_outcome, *first]
     lines = md_lines(prep.extraction)
     findings = findings_for(outcomes, lines)
@@ -68,7 +78,9 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
         current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
         outcomes += current
         findings += findings_for(current, lines, [r["id"] for r in repairs])
-    for late in post_synth(outcomes):  # validate, plan, rules, checkov, deploy (plan_stages.py)
+    if late_outcomes is None:
+        late_outcomes = post_synth(outcomes)
+    for late in late_outcomes:  # validate, plan, rules, checkov, deploy (plan_stages.py)
         outcomes.append(late)
         findings += findings_for([late], lines, [r["id"] for r in repairs if r["round"] <= late.round])
     return outcomes, merge_findings(findings), repairs

@@ -277,7 +277,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         return
     try:
         moto = tools.moto()
-        moto.reset()
+        moto.reset_if_dirty()
     except (EmulatorError, OSError) as exc:
         run.plan = [{"kind": "infra", "reason": "emulator: unreachable", "message": str(exc)}]
         run.plan_state = "infra-error"
@@ -314,6 +314,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.deploy_reason = "refused: provisioners would run commands on the grading host"
         return
     moto.reset()
+    moto.dirty = True  # apply creates; the next plan starts from a reset emulator
     tf_env = _tf_env(data, env, moto)  # apply/destroy: terraform's own provider processes
     for action in ("apply", "destroy"):
         c = terraform.call(tf, [action, "-json", "-input=false", "-no-color", "-lock=false", "-auto-approve"],

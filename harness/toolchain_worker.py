@@ -26,7 +26,8 @@ import threading
 import time
 import traceback
 
-import toolchain_static  # sibling file, stdlib + toolchain only
+import provider_lazy  # sibling files, stdlib + toolchain only
+import toolchain_static
 
 # This file runs as a script, so its directory (the harness package) heads sys.path: drop it, so
 # response code can never import harness modules by accident.
@@ -91,7 +92,8 @@ class Snapshot:
         sys.path[:] = self.path
         sys.argv[:] = self.argv
         for name in [m for m in sys.modules if m not in self.modules]:
-            del sys.modules[name]
+            if not provider_lazy.is_provider_submodule(name):  # toolchain code loaded on demand: kept
+                del sys.modules[name]
         _forget_astroid(workspace)
         for key in [k for k in sys.path_importer_cache if k.startswith(workspace)]:
             del sys.path_importer_cache[key]
@@ -151,9 +153,18 @@ def _forget_astroid(workspace: str) -> None:
 
 def preload() -> dict:
     t0 = time.monotonic()
+    if os.environ.pop("TAPGRADE_LINT_ONLY", "") == "1":  # the run's shared lint process (engine.LintSeat)
+        import pylint.lint  # noqa: F401
+        from pylint.reporters import CollectingReporter  # noqa: F401
+        gc.collect()
+        gc.freeze()
+        return {"preload_s": round(time.monotonic() - t0, 3), "role": "lint"}
     import cdktf  # noqa: F401
     import constructs  # noqa: F401
-    import cdktf_cdktf_provider_aws  # noqa: F401  (loads the whole provider assembly)
+    if os.environ.pop("TAPGRADE_LAZY_PROVIDER", "") == "1":  # popped: variants see cold's environment
+        provider_lazy.import_provider()  # the assembly now, each submodule when first asked for
+    else:
+        import cdktf_cdktf_provider_aws  # noqa: F401  (the assembly and all 2,204 submodules)
     import pylint.lint  # noqa: F401
     from pylint.reporters import CollectingReporter  # noqa: F401
     import astroid  # noqa: F401

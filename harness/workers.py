@@ -120,8 +120,13 @@ def group_usage(pgid: int, memory_kb: int | None = None, max_processes: int | No
 class LocalWorker:
     """One warm toolchain process serving many variants."""
 
-    def __init__(self, profile: Profile, log_path: Path, workspace: Path, limits: Limits | None = None):
+    def __init__(self, profile: Profile, log_path: Path, workspace: Path, limits: Limits | None = None,
+                 lazy_provider: bool = False, lint_only: bool = False):
         self.profile = profile
+        self.lint_only = lint_only  # the run's shared lint process: pylint, no cdktf runtime
+        # Warm workers import the provider's submodules on demand (harness/provider_lazy.py); the
+        # cold baseline imports all of them per process, as `python tap.py` does.
+        self.lazy_provider = lazy_provider
         self.workspace = workspace  # the worker's cwd for life: every variant is materialized here
         self.limits = limits or Limits()
         self.log_path = log_path
@@ -144,7 +149,9 @@ class LocalWorker:
         self.proc = subprocess.Popen(
             [str(self.profile.python), str(WORKER_SCRIPT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            env={**self.profile.env(), "TMPDIR": str(self.tmpdir)}, start_new_session=True,
+            env={**self.profile.env(), "TMPDIR": str(self.tmpdir),
+                 **({"TAPGRADE_LAZY_PROVIDER": "1"} if self.lazy_provider else {}),
+                 **({"TAPGRADE_LINT_ONLY": "1"} if self.lint_only else {})}, start_new_session=True,
             cwd=str(self.workspace),
         )
         log.close()
@@ -198,10 +205,12 @@ class LocalWorker:
         return group_usage(self.proc.pid)[0] if self.alive and self.proc else 0
 
     # -- work
-    def grade(self, request: dict) -> tuple[list[dict], dict]:
-        """Send one workspace; return (stage_end events, done event) or raise WorkerFailure."""
+    def grade(self, request: dict, count: bool = True) -> tuple[list[dict], dict]:
+        """Send one workspace; return (stage_end events, done event) or raise WorkerFailure.
+
+        ``count``: the request ends a variant (``served`` counts variants, for recycling)."""
         assert self.proc is not None and self.proc.stdin is not None
-        self.served += 1
+        self.served += int(count)
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
