@@ -191,14 +191,9 @@ class LocalWorker:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def close(self) -> None:
-        if self.alive:
-            assert self.proc is not None and self.proc.stdin is not None
-            try:
-                self.proc.stdin.write(b'{"op": "exit"}\n')
-                self.proc.stdin.flush()
-                self.proc.wait(timeout=10)
-            except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
-                pass
+        """End the worker without a goodbye: it holds nothing to flush (the harness writes every
+        record; stage logs are closed at each stage end), and a graceful interpreter exit over a
+        large heap is slow (5.4 s for the lint process after a 4-task run, timed by hand)."""
         self.kill()
 
     def rss_kb(self) -> int:
