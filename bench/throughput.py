@@ -65,15 +65,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default=DEFAULT_SLICE, help="comma-separated corpus task ids")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--lean-cold", action="store_true",
+                    help="also grade a leaner cold baseline (--cold-lean: static and lint in light processes, "
+                         "as a bare pylint per pull request) and print its ratio too")
     args = ap.parse_args()
     tasks = args.tasks.split(",")
     with tempfile.TemporaryDirectory(prefix="tapgrade-bench-") as tmp:
         out = Path(tmp)
         cold_wall, cold = grade("cold", tasks, out, args.workers, ["--cold"])
         warm_wall, warm = grade("warm", tasks, out, args.workers, [])
+        runs = [("cold", cold_wall, cold), ("warm", warm_wall, warm)]
+        if args.lean_cold:
+            runs.insert(1, ("cold-lean", *grade("cold-lean", tasks, out, args.workers, ["--cold-lean"])))
         n = len(warm.variants)
         rows = []
-        for label, wall, run in (("cold", cold_wall, cold), ("warm", warm_wall, warm)):
+        for label, wall, run in runs:
             per = run.variants["wall_s"].astype(float).tolist()
             peak = run.variants["worker_rss_kb"].astype(float).max() / 1024
             lint_kb = run.meta.get("lint_peak_rss_kb")
@@ -87,13 +93,16 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|")
         for label, wall, vpm, med, p, peak, lint in rows:
             print(f"| {label} | {wall:.1f} | {vpm:.1f} | {med:.2f} | {p:.2f} | {peak:.0f} | {lint} |")
-        print(f"\nthroughput ratio warm/cold: {rows[1][2] / rows[0][2]:.1f}x")
-        f_cold = set(map(tuple, cold.findings[KEY].astype(str).values))
         f_warm = set(map(tuple, warm.findings[KEY].astype(str).values))
-        same_json = artifacts(cold) == artifacts(warm)
-        print(f"identical findings: {f_cold == f_warm} ({len(f_warm)} findings; "
-              f"{len(f_cold - f_warm)} only cold, {len(f_warm - f_cold)} only warm)")
-        print(f"byte-identical synthesized JSON: {same_json} ({len(artifacts(warm))} stacks)")
+        for (label, _, run), row in zip(runs, rows):
+            if label == "warm":
+                continue
+            f_cold = set(map(tuple, run.findings[KEY].astype(str).values))
+            print(f"\nthroughput ratio warm/{label}: {rows[-1][2] / row[2]:.1f}x")
+            print(f"identical findings ({label} vs warm): {f_cold == f_warm} ({len(f_warm)} findings; "
+                  f"{len(f_cold - f_warm)} only {label}, {len(f_warm - f_cold)} only warm)")
+            print(f"byte-identical synthesized JSON ({label} vs warm): {artifacts(run) == artifacts(warm)} "
+                  f"({len(artifacts(warm))} stacks)")
         split = warm.outcomes.groupby("stage")["duration_s"].sum()
         total = float(warm.variants["wall_s"].astype(float).sum())
         print("\nwarm run, time per stage (sum over variants, seconds; lint runs in the shared lint process "

@@ -170,6 +170,9 @@ def run(
                                              "same input (by default they are skipped: resume).")] = False,
     cold: Annotated[bool, typer.Option(help="Benchmark baseline: a fresh toolchain process per stage group, "
                                             "as the reference pipeline does (slow).")] = False,
+    cold_lean: Annotated[bool, typer.Option(help="Implies --cold, with static and lint in light processes "
+                                                 "(pylint only, no cdktf runtime), as a bare pylint per "
+                                                 "pull request: a leaner baseline.")] = False,
     created_at: Annotated[Optional[str], typer.Option(help="The CreatedAt tag the template puts on every stack "
                                                            "(default: the run's start), to compare runs byte for byte.")]
     = None,
@@ -218,7 +221,8 @@ def run(
     now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     previous = store.read_meta()
     store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
-                                                "workers": n_workers, "cold": cold, "rerun": rerun},
+                                                "workers": n_workers, "cold": cold or cold_lean,
+                                                "cold_lean": cold_lean, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
                      backend=backend.value, python=platform.python_version(), status="running",
                      started_at=previous.get("started_at", now),
@@ -239,10 +243,11 @@ def run(
         err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
     store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
                      checkov=checkov_note, deploy=deploy)
+    cold = cold or cold_lean
     plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout, reattach=not cold,
                             terraform=detection if backend is Backend.local else None)
     opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,
-                         plan=plan_opts, backend=backend.value)
+                         cold_lean=cold_lean, plan=plan_opts, backend=backend.value)
     if backend is Backend.docker:
         from .docker_backend import DockerOptions  # noqa: PLC0415
 

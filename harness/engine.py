@@ -44,6 +44,9 @@ class EngineOptions:
     # and fresh terraform init / emulator / checkov per variant, as the reference pipeline runs
     # `cdktf synth`, `pylint` and terraform per pull request.
     cold: bool = False
+    # With cold: static and lint in light processes (pylint only, no cdktf runtime), as a bare
+    # `pylint` per pull request would run; a second, leaner baseline for the benchmark.
+    cold_lean: bool = False
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
     backend: str = "local"  # "local": workers are processes here; "docker": a container per slot
     docker: "DockerOptions | None" = None  # image and container limits (docker backend)
@@ -94,12 +97,12 @@ class Slot:
         # Warm: the worker lints while this thread runs the stages after synth (see first_round).
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
 
-    def ensure(self) -> LocalWorker:
+    def ensure(self, lint_only: bool | None = None) -> LocalWorker:
         if self.worker is None or not self.worker.alive:
             self.starts += 1
             w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
                             self.workspace, self.opts.limits, lazy_provider=not self.opts.cold,
-                            lint_only=self.lint_only)
+                            lint_only=self.lint_only if lint_only is None else lint_only)
             w.start()
             self.worker = w
         return self.worker
@@ -180,19 +183,21 @@ class Slot:
                 if request.get("blocked") and group[0] in CHAIN:
                     out += worker_outcomes(prep, [], stages=group, round_=round_)  # nothing to start a process for
                     continue
-                out += self._run({**request, "stages": group}, prep, round_)
+                light = self.opts.cold_lean and group[0] not in CHAIN
+                out += self._run({**request, "stages": group}, prep, round_, lint_only=light)
                 self.retire()
             return out
         return self._run(request, prep, round_)
 
-    def _run(self, request: dict, prep: Prepared, round_: int, last_of_variant: bool = True) -> list[StageOutcome]:
-        """One request to the worker. A worker is recycled only after a variant's last request
-        (and counts variants, not requests), so a variant's lint runs where its code ran."""
+    def _run(self, request: dict, prep: Prepared, round_: int, last_of_variant: bool = True,
+             lint_only: bool | None = None) -> list[StageOutcome]:
+        """One request to the worker. A worker is recycled only after the last request it serves
+        for a variant (``served`` counts variants, not requests)."""
         stages = request["stages"]
         last: WorkerFailure | None = None
         for _attempt in range(2):
             try:
-                events, done = self.ensure().grade(request, count=last_of_variant)
+                events, done = self.ensure(lint_only).grade(request, count=last_of_variant)
             except WorkerStartError as exc:
                 self.worker = None
                 return worker_outcomes(prep, [], infra=str(exc), stages=stages, round_=round_)
@@ -214,7 +219,7 @@ class Slot:
         rest = [s for s in request["stages"] if s not in done_stages and s not in CHAIN]
         if rest:
             try:
-                more, _ = self.ensure().grade({**request, "stages": rest, "blocked": "worker died"})
+                more, _ = self.ensure(lint_only).grade({**request, "stages": rest, "blocked": "worker died"})
                 outcomes_events += more
             except (WorkerFailure, WorkerStartError):
                 self.worker = None

@@ -39,7 +39,7 @@ from .workspace import choose_entry
 def options_to_json(opts: EngineOptions) -> dict:
     """What of the host's options the container's slot needs (terraform is detected in there)."""
     return {"keep_workspaces": opts.keep_workspaces, "recycle_after": opts.recycle_after,
-            "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold,
+            "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold, "cold_lean": opts.cold_lean,
             "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
                        "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes},
             "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
@@ -48,7 +48,8 @@ def options_to_json(opts: EngineOptions) -> dict:
 
 def options_from_json(d: dict) -> EngineOptions:
     return EngineOptions(workers=1, keep_workspaces=d["keep_workspaces"], recycle_after=d["recycle_after"],
-                         recycle_rss_mb=d["recycle_rss_mb"], cold=d["cold"], limits=Limits(**d["limits"]),
+                         recycle_rss_mb=d["recycle_rss_mb"], cold=d["cold"], cold_lean=d.get("cold_lean", False),
+                         limits=Limits(**d["limits"]),
                          plan=PlanOptions(**d["plan"]))
 
 
