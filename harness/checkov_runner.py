@@ -27,6 +27,7 @@ class CheckovRunner:
         self.profile, self.log_path = profile, log_path
         self.proc: subprocess.Popen | None = None
         self.lines: queue.Queue = queue.Queue()
+        self.lock = threading.Lock()  # one scan at a time: the runner may be shared by slots
 
     def _start(self, timeout_s: float) -> None:
         if not self.profile.python.exists():
@@ -60,12 +61,13 @@ class CheckovRunner:
         return json.loads(line)
 
     def scan(self, directory: Path, timeout_s: float = 120.0) -> dict:
-        if self.proc is None or self.proc.poll() is not None:
-            self._start(timeout_s)
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"dir": str(directory)}) + "\n")
-        self.proc.stdin.flush()
-        answer = self._read(timeout_s)
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self._start(timeout_s)
+            assert self.proc is not None and self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps({"dir": str(directory)}) + "\n")
+            self.proc.stdin.flush()
+            answer = self._read(timeout_s)
         if "error" in answer:
             raise CheckovUnavailable(answer["error"])
         return answer

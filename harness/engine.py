@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from .bundles import Task
+from .checkov_runner import CheckovRunner
 from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
                     worker_outcomes)
 from .onepass import continue_with_repairs
@@ -84,7 +85,8 @@ class Slot:
     """One worker seat: owns at most one live toolchain worker at a time."""
 
     def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
-                 lint_seat: "LintSeat | None" = None, lint_only: bool = False):
+                 lint_seat: "LintSeat | None" = None, lint_only: bool = False,
+                 checkov: CheckovRunner | None = None):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.lint_seat, self.lint_only = lint_seat, lint_only
         self.worker: LocalWorker | None = None
@@ -92,8 +94,10 @@ class Slot:
         self.last_rss_kb = 0
         self.peak_rss_kb = 0
         self.workspace = store.root / "workspaces" / f"_slot{index}"
-        # Terraform data dirs, the emulator and checkov live beside the workspace, one set per slot.
-        self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan)
+        # Terraform data dirs, the emulator and checkov (unless the run shares one) live beside
+        # the workspace, one set per slot.
+        self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan,
+                               shared_checkov=checkov)
         # Warm: the worker lints while this thread runs the stages after synth (see first_round).
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
 
@@ -325,14 +329,16 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         finally:
             slot.close()
 
-    lint_seat = None
+    lint_seat, checkov = None, None
     if opts.backend == "docker":
         from .docker_backend import DockerSlot  # local: the local backend needs no Docker SDK
 
         slots = [DockerSlot(i, profile, store, opts, tasks) for i in range(max(1, opts.workers))]
     else:
+        # Warm: one lint process and one checkov process for the run, shared by the slots.
         lint_seat = None if opts.cold else LintSeat(profile, store, opts)
-        slots = [Slot(i, profile, store, opts, lint_seat) for i in range(max(1, opts.workers))]
+        checkov = None if opts.cold else CheckovRunner(store.root / "workspaces" / "_checkov" / "checkov.log")
+        slots = [Slot(i, profile, store, opts, lint_seat, checkov=checkov) for i in range(max(1, opts.workers))]
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     for th in threads:
         th.start()
@@ -345,6 +351,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
             s.kill()
         if lint_seat is not None:
             lint_seat.kill()
+        if checkov is not None:
+            checkov.close()
         if opts.backend == "docker":
             from .docker_backend import remove_run
 
@@ -356,6 +364,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     if lint_seat is not None:
         lint_seat.close()
         store.write_meta(lint_peak_rss_kb=lint_seat.peak_rss_kb)
+    if checkov is not None:
+        checkov.close()
     if errors:
         raise errors[0]
     if not opts.keep_workspaces:

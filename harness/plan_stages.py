@@ -59,6 +59,9 @@ class PlanTools:
     _checkov: CheckovRunner | None = None
     _schema: dict | None = None
     _provider: terraform.ProviderServer | None = None
+    # The run's one checkov process when slots share it (local backend, warm): importing checkov
+    # costs a process ~4 s and a warm scan ~0.05 s, so one per run suffices. Its owner closes it.
+    shared_checkov: CheckovRunner | None = None
 
     def __post_init__(self) -> None:
         if self.opts.terraform is None:
@@ -82,6 +85,8 @@ class PlanTools:
         return self._moto
 
     def checkov(self) -> CheckovRunner:
+        if self.shared_checkov is not None:
+            return self.shared_checkov
         if self._checkov is None:
             self._checkov = CheckovRunner(self.root / "checkov.log")
         return self._checkov
