@@ -24,6 +24,7 @@ from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_
                     worker_outcomes)
 from .onepass import continue_with_repairs
 from .plan_stages import PlanOptions, PlanTools, post_synth_outcomes
+from .terraform import Inits
 from .runstore import RunStore
 from .toolchain import Profile
 from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
@@ -86,7 +87,7 @@ class Slot:
 
     def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
                  lint_seat: "LintSeat | None" = None, lint_only: bool = False,
-                 checkov: CheckovRunner | None = None):
+                 checkov: CheckovRunner | None = None, inits: Inits | None = None):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.lint_seat, self.lint_only = lint_seat, lint_only
         self.worker: LocalWorker | None = None
@@ -97,7 +98,7 @@ class Slot:
         # Terraform data dirs, the emulator and checkov (unless the run shares one) live beside
         # the workspace, one set per slot.
         self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan,
-                               shared_checkov=checkov)
+                               shared_checkov=checkov, shared_inits=inits)
         # Warm: the worker lints while this thread runs the stages after synth (see first_round).
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
 
@@ -335,10 +336,13 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
 
         slots = [DockerSlot(i, profile, store, opts, tasks) for i in range(max(1, opts.workers))]
     else:
-        # Warm: one lint process and one checkov process for the run, shared by the slots.
+        # Warm: one lint process, one checkov process and one terraform init per provider set for
+        # the run, shared by the slots.
         lint_seat = None if opts.cold else LintSeat(profile, store, opts)
         checkov = None if opts.cold else CheckovRunner(store.root / "workspaces" / "_checkov" / "checkov.log")
-        slots = [Slot(i, profile, store, opts, lint_seat, checkov=checkov) for i in range(max(1, opts.workers))]
+        inits = None if opts.cold else Inits(store.root / "workspaces" / "_terraform")
+        slots = [Slot(i, profile, store, opts, lint_seat, checkov=checkov, inits=inits)
+                 for i in range(max(1, opts.workers))]
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     for th in threads:
         th.start()

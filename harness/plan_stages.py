@@ -62,6 +62,7 @@ class PlanTools:
     # The run's one checkov process when slots share it (local backend, warm): importing checkov
     # costs a process ~4 s and a warm scan ~0.05 s, so one per run suffices. Its owner closes it.
     shared_checkov: CheckovRunner | None = None
+    shared_inits: terraform.Inits | None = None  # the run's terraform data dirs (warm, local backend)
 
     def __post_init__(self) -> None:
         if self.opts.terraform is None:
@@ -75,7 +76,7 @@ class PlanTools:
     def tfdir(self) -> terraform.TfDir:
         assert self.tf is not None
         if self._tfdir is None:
-            self._tfdir = terraform.TfDir(self.tf, self.root / "terraform")
+            self._tfdir = terraform.TfDir(self.tf, self.root / "terraform", self.shared_inits)
         return self._tfdir
 
     def moto(self) -> MotoServer:

@@ -174,14 +174,34 @@ def provider_key(config: dict) -> str:
 
 
 @dataclass
+class Inits:
+    """Initialized Terraform data directories, one per provider set. A slot's own, or (warm,
+    local backend) the run's, shared by its slots: one ``terraform init`` per set per run. Later
+    commands only read a data dir (plugins, no backend: init ran with ``-backend=false``)."""
+
+    root: Path
+    dirs: dict[str, Path] = field(default_factory=dict)
+    calls: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
 class TfDir:
-    """A slot's Terraform working directory and its initialized data directories (one per provider set)."""
+    """A slot's Terraform working directory, and the data directories it may use."""
 
     tf: Terraform
     root: Path
-    inits: dict[str, Path] = field(default_factory=dict)
-    init_calls: int = 0
+    inits: Inits | None = None  # None: the slot's own, under root
     work: Path = Path()
+
+    def __post_init__(self) -> None:
+        if self.inits is None:
+            self.inits = Inits(self.root)
+
+    @property
+    def init_calls(self) -> int:
+        assert self.inits is not None
+        return self.inits.calls
 
     def stage(self, config: dict, stack_dir: Path) -> Path:
         """Fresh copy of the stack (assets included) with ``config`` as its only configuration.
@@ -199,25 +219,28 @@ class TfDir:
     def init(self, config: dict, timeout_s: float) -> tuple[Path | None, Call | None]:
         """The data dir for this provider set, initialized once; (None, failed call) if init failed."""
         key = provider_key(config)
-        data = self.root / "data" / key
-        if key in self.inits:
+        inits = self.inits
+        assert inits is not None
+        data = inits.root / "data" / key
+        with inits.lock:  # a second slot asking for the same set waits for the first init
+            if key in inits.dirs:
+                shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
+                return data, None
+            shutil.rmtree(data, ignore_errors=True)
+            seed = inits.root / "seed" / key
+            shutil.rmtree(seed, ignore_errors=True)
+            seed.mkdir(parents=True)
+            req = {"terraform": {"required_providers": (config.get("terraform") or {}).get("required_providers") or {}}}
+            (seed / "main.tf.json").write_text(json.dumps(req), encoding="utf-8")
+            inits.calls += 1
+            c = call(self.tf, ["init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={self.tf.mirror}"],
+                     seed, base_env(data), timeout_s)
+            if c.returncode != 0:
+                return None, c
+            shutil.copy(seed / ".terraform.lock.hcl", data / "lock.hcl")
             shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
+            inits.dirs[key] = data
             return data, None
-        shutil.rmtree(data, ignore_errors=True)
-        seed = self.root / "seed" / key
-        shutil.rmtree(seed, ignore_errors=True)
-        seed.mkdir(parents=True)
-        req = {"terraform": {"required_providers": (config.get("terraform") or {}).get("required_providers") or {}}}
-        (seed / "main.tf.json").write_text(json.dumps(req), encoding="utf-8")
-        self.init_calls += 1
-        c = call(self.tf, ["init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={self.tf.mirror}"],
-                 seed, base_env(data), timeout_s)
-        if c.returncode != 0:
-            return None, c
-        shutil.copy(seed / ".terraform.lock.hcl", data / "lock.hcl")
-        shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
-        self.inits[key] = data
-        return data, None
 
 
 def diagnostics_from_lines(stdout: str) -> list[dict]:
