@@ -153,7 +153,10 @@ def _forget_astroid(workspace: str) -> None:
 
 def preload() -> dict:
     t0 = time.monotonic()
-    if os.environ.pop("TAPGRADE_LINT_ONLY", "") == "1":  # the run's shared lint process (engine.LintSeat)
+    # Popped, so variants see the environment a cold process would have.
+    lint_only = os.environ.pop("TAPGRADE_LINT_ONLY", "") == "1"  # the run's shared lint process (engine.LintSeat)
+    lazy = os.environ.pop("TAPGRADE_LAZY_PROVIDER", "") == "1"
+    if lint_only:
         import pylint.lint  # noqa: F401
         from pylint.reporters import CollectingReporter  # noqa: F401
         gc.collect()
@@ -161,7 +164,7 @@ def preload() -> dict:
         return {"preload_s": round(time.monotonic() - t0, 3), "role": "lint"}
     import cdktf  # noqa: F401
     import constructs  # noqa: F401
-    if os.environ.pop("TAPGRADE_LAZY_PROVIDER", "") == "1":  # popped: variants see cold's environment
+    if lazy:
         provider_lazy.import_provider()  # the assembly now, each submodule when first asked for
     else:
         import cdktf_cdktf_provider_aws  # noqa: F401  (the assembly and all 2,204 submodules)
@@ -172,7 +175,7 @@ def preload() -> dict:
     # provider's object graph costs ~0.6 s, paid after every variant otherwise.
     gc.collect()
     gc.freeze()
-    return {"preload_s": round(time.monotonic() - t0, 3)}
+    return {"preload_s": round(time.monotonic() - t0, 3), "role": "toolchain", "provider": "lazy" if lazy else "eager"}
 
 
 # ---------------------------------------------------------------- signals from exceptions
@@ -386,6 +389,7 @@ def main() -> None:
     os.dup2(devnull, 0)
     os.dup2(2, 1)  # stray output before any stage goes to the worker's own log (fd 2)
     info = preload()
+    print(f"tapgrade worker ready: {json.dumps(info)}", file=sys.stderr, flush=True)  # into the worker's log
     snapshot = Snapshot()
     send({"event": "ready", "pid": os.getpid(), "rss_kb": rss_kb(), **info})
     for line in requests:

@@ -4,6 +4,7 @@ run re-classifies without executing. Real toolchain, real CLI, a real SIGKILL.""
 from __future__ import annotations
 
 import collections
+import re
 import dataclasses
 import json
 import os
@@ -48,11 +49,22 @@ def stacks(run, tasks) -> dict[tuple, bytes]:
 @pytest.fixture(scope="session")
 def warm_and_cold(toolchain_ready, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    for label, paths, extra in (("warm", WARM, ["--workers", "1"]), ("cold", SHARED, ["--cold", "--workers", "2"])):
+    for label, paths, extra in (("warm", WARM, ["--workers", "1"]), ("cold", SHARED, ["--cold", "--workers", "2"]),
+                                ("lean", SHARED, ["--cold-lean", "--workers", "2"])):
         proc = run_cli("run", *map(str, paths), "--out", str(out), "--run-id", label, "--quiet",
                        "--created-at", "2026-01-01T00:00:00+00:00", *extra)
         assert proc.returncode == 0, proc.stderr
     return load_run(out / "warm"), load_run(out / "cold"), out
+
+
+def roles(out, label: str) -> dict[str, str]:
+    """What each worker process of a run loaded, from the line it writes into its log when ready."""
+    found = {}
+    for log in (out / label / "logs" / "_workers").glob("*.log"):
+        m = re.search(r"tapgrade worker ready: (\{.*\})", log.read_text(errors="replace"))
+        info = json.loads(m.group(1)) if m else {}
+        found[log.name] = info.get("role", "?") + ("/" + info["provider"] if "provider" in info else "")
+    return found
 
 
 def test_warm_equals_cold(warm_and_cold) -> None:
@@ -69,6 +81,18 @@ def test_cold_starts_a_process_per_stage_group_and_warm_one_per_worker(warm_and_
     # warm: the one worker that ran every variant's code, and the run's one shared lint process
     assert logs["warm"] == ["slot0-1.log", "slotlint-1.log"]
     assert len(logs["cold"]) >= 3 * len(cold.variants)  # static, import..synth, lint (+ repair rounds)
+    # warm: provider submodules on demand, lint without the cdktf runtime; cold: every process eager
+    assert roles(out, "warm") == {"slot0-1.log": "toolchain/lazy", "slotlint-1.log": "lint"}
+    assert set(roles(out, "cold").values()) == {"toolchain/eager"}
+
+
+def test_lean_cold_runs_static_and_lint_in_light_processes(warm_and_cold) -> None:
+    _, cold, out = warm_and_cold
+    lean = load_run(out / "lean")
+    assert findings(lean) == findings(cold)
+    counts = collections.Counter(roles(out, "lean").values())
+    assert counts["lint"] == 2 * len(lean.variants)  # static and lint, one light process each per variant
+    assert counts["toolchain/eager"] >= len(lean.variants) and set(counts) == {"lint", "toolchain/eager"}
 
 
 @pytest.fixture(scope="session")
