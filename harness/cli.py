@@ -218,10 +218,11 @@ def run(
         variants = sorted({v for t in tasks for v in t.responses})
     n_workers = workers or default_workers()
     store = RunStore.create(out, run_id)
+    cold = cold or cold_lean
     now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     previous = store.read_meta()
     store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
-                                                "workers": n_workers, "cold": cold or cold_lean,
+                                                "workers": n_workers, "cold": cold,
                                                 "cold_lean": cold_lean, "rerun": rerun},
                      harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
                      backend=backend.value, python=platform.python_version(), status="running",
@@ -243,7 +244,6 @@ def run(
         err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
     store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
                      checkov=checkov_note, deploy=deploy)
-    cold = cold or cold_lean
     plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout, reattach=not cold,
                             terraform=detection if backend is Backend.local else None)
     opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,

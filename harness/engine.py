@@ -5,6 +5,8 @@ no toolchain load), recycles it after ``recycle_after`` variants, on memory grow
 worker reports leftover state, and replaces it after a timeout or crash. A variant whose worker
 died is retried once in a fresh worker; a second failure is the variant's own (a hang or crash
 of model code is a finding, not a harness failure), and lint still runs in a fresh worker.
+Warm with the local backend, the slots share the run's one lint process (``LintSeat``), checkov
+process and ``terraform init`` per provider set.
 """
 
 from __future__ import annotations
@@ -258,9 +260,6 @@ class LintSeat:
     def close(self) -> None:
         self.seat.close()
 
-    def kill(self) -> None:
-        self.seat.kill()
-
 
 def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
                  rerun: bool = False) -> tuple[list[tuple[Task, str]], int]:
@@ -343,6 +342,12 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         inits = None if opts.cold else Inits(store.root / "workspaces" / "_terraform")
         slots = [Slot(i, profile, store, opts, lint_seat, checkov=checkov, inits=inits)
                  for i in range(max(1, opts.workers))]
+    def close_shared() -> None:  # the run's lint and checkov processes (warm, local backend)
+        if lint_seat is not None:
+            lint_seat.close()
+        if checkov is not None:
+            checkov.close()
+
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     for th in threads:
         th.start()
@@ -353,10 +358,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         stop.set()
         for s in slots:
             s.kill()
-        if lint_seat is not None:
-            lint_seat.kill()
-        if checkov is not None:
-            checkov.close()
+        close_shared()
         if opts.backend == "docker":
             from .docker_backend import remove_run
 
@@ -365,11 +367,9 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
             except Exception:  # noqa: BLE001 - the interrupt must still end the run cleanly
                 pass
         raise
+    close_shared()
     if lint_seat is not None:
-        lint_seat.close()
         store.write_meta(lint_peak_rss_kb=lint_seat.peak_rss_kb)
-    if checkov is not None:
-        checkov.close()
     if errors:
         raise errors[0]
     if not opts.keep_workspaces:

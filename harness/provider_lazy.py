@@ -1,7 +1,7 @@
 """Load the AWS provider package in a warm worker without executing its 2,204 submodules up front.
 
 The generated package ``__init__`` ends with ``from . import <submodule>`` for every resource
-(measured: ~7.5 s of the ~10.5 s the import costs; the jsii assembly load is the other ~3 s),
+(~7.5 s of the ~10.5 s the import costs, timed by hand; the jsii assembly load is the other ~3 s),
 only "to ensure their types are registered with the jsii runtime library". A response uses a
 dozen of them. Here the package runs everything of its ``__init__`` except those lines; a
 submodule is imported when code asks for it (import statement, attribute of the package), and

@@ -263,7 +263,6 @@ _REATTACH = re.compile(r"TF_REATTACH_PROVIDERS='(\{.*\})'")
 _WATCHED = 'exec 3<&0; "$@" <&- & child=$!; cat <&3 >/dev/null; kill -9 "$child"'
 
 
-
 def reattachable(config: dict) -> bool:
     """Whether one running AWS provider process may serve this (relaxed) stack's terraform calls.
 
