@@ -244,7 +244,8 @@ def run(
         err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
     store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
                      checkov=checkov_note, deploy=deploy)
-    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout, reattach=not cold,
+    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout,
+                            reattach=not cold, plan_first=not cold,
                             terraform=detection if backend is Backend.local else None)
     opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,
                          cold_lean=cold_lean, plan=plan_opts, backend=backend.value)

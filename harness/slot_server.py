@@ -43,7 +43,7 @@ def options_to_json(opts: EngineOptions) -> dict:
             "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
                        "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes},
             "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
-                     "reattach": opts.plan.reattach}}
+                     "reattach": opts.plan.reattach, "plan_first": opts.plan.plan_first}}
 
 
 def options_from_json(d: dict) -> EngineOptions:

@@ -127,6 +127,53 @@ def _plan_outputs(tmp_path: Path, config: dict, reattach: bool, name: str) -> tu
     return outputs, signals, starts
 
 
+def _stack_runs(tmp_path: Path, configs: dict[str, dict], plan_first: bool) -> dict[str, tuple]:
+    """Each config through ``_run_terraform`` in one slot; what the findings are made of, per config."""
+    tools = PlanTools(tmp_path / f"tools-pf{plan_first}", DEFAULT_PROFILE,
+                      PlanOptions(checkov=False, plan_first=plan_first, terraform=DETECTED))
+    seen = {}
+    try:
+        for name, config in configs.items():
+            stack = tmp_path / f"pf{plan_first}-{name}" / "stacks" / "s"
+            stack.mkdir(parents=True)
+            logs = tmp_path / f"logs-pf{plan_first}-{name}"
+            logs.mkdir()
+            run = StackRun("s", config, stack)
+            _run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, logs)
+            planned = (run.plan_json or {}).get("planned_values")
+            seen[name] = (run.validate, run.validate_state, run.plan, run.plan_state, run.plan_reason, planned,
+                          (logs / "validate.log").read_text(encoding="utf-8"))
+    finally:
+        tools.close()
+    return seen
+
+
+@needs_terraform
+def test_plan_first_finds_what_validate_then_plan_finds(tmp_path: Path) -> None:
+    """The warm path plans first and lets a silent plan stand for ``terraform validate``; the cold
+    path runs validate, then plan. Both must reach the same results on a clean stack, a stack
+    validate rejects, a stack only the plan rejects (a variable without value passes validate) and
+    a stack whose provider block sets what the emulator overrides (validate must see it as written)."""
+    clean = _region_stack("us-west-2")
+    plan_only = json.loads(json.dumps(clean)) | {"variable": {"need": {"type": "string"}}}
+    plan_only["output"]["need"] = {"value": "${var.need}"}
+    own_setting = json.loads(json.dumps(clean))
+    own_setting["provider"]["aws"][0]["skip_region_validation"] = "sometimes"
+    configs = {"clean": clean, "bad": BAD_CONFIG, "plan_only": plan_only, "own_setting": own_setting}
+    first = _stack_runs(tmp_path, configs, plan_first=True)
+    ordered = _stack_runs(tmp_path, configs, plan_first=False)
+    for name in configs:
+        assert first[name][:6] == ordered[name][:6], (name, first[name][0], ordered[name][0])
+    assert first["clean"][3] == "pass" and first["clean"][5]["outputs"]
+    assert first["bad"][1] == "fail" and first["plan_only"][1] == "pass" and first["plan_only"][3] == "fail"
+    assert first["own_setting"][1] == "fail"
+    # only the clean stack skipped the separate validate, and its log says so
+    assert "validate not run" in first["clean"][6] and "$ terraform validate" not in first["clean"][6]
+    for name in ("bad", "plan_only", "own_setting"):
+        assert "$ terraform validate" in first[name][6], name
+    assert all("$ terraform validate" in v[6] for v in ordered.values())
+
+
 @needs_terraform
 def test_warm_provider_serves_single_provider_stacks_and_plans_as_terraform_does(tmp_path: Path) -> None:
     """Reattaching to one warm provider process (warm path) plans exactly as terraform's own plugin
