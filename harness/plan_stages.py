@@ -233,11 +233,23 @@ class StackRun:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + c.duration_s
 
 
-def _emulated(config: dict) -> dict:
-    cfg = json.loads(json.dumps(config))
-    for p in (cfg.get("provider") or {}).get("aws") or []:
-        p.update(EMULATED)
-    return cfg
+EMULATOR_OVERRIDE = "tapgrade_emulator_override.tf.json"
+PLAN_TRACE = ".tapgrade-plan-core.log"
+
+
+def _write_emulated(work: Path, config: dict) -> None:
+    """Point the stack's AWS provider blocks at the emulator through a Terraform override file.
+
+    An override file rather than an edited ``main.tf.json``: the stack's own file stays as
+    validate saw it, so a plan's diagnostics carry the same lines and snippets. Blocks are matched
+    by alias; a stack without an AWS provider block gets none (an override needs a base block)."""
+    blocks = [({"alias": b["alias"]} if "alias" in b else {}) | EMULATED
+              for b in (config.get("provider") or {}).get("aws") or [] if isinstance(b, dict)]
+    path = work / EMULATOR_OVERRIDE
+    if blocks:
+        path.write_text(json.dumps({"provider": {"aws": blocks}}, indent=2), encoding="utf-8")
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _timed_out(action: str, timeout_s: float) -> dict:
@@ -256,9 +268,11 @@ def _tf_env(data: Path | None, env: dict[str, str], emulator: MotoServer | None)
 def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir: Path) -> None:
     """validate, then plan (+ show -json), then apply/destroy when asked, on one stack.
 
-    With ``plan_first`` the plan runs first and a silent plan stands for validate (~2.5 s saved per
-    clean stack); a plan with anything to say is kept only if ``terraform validate`` then passes,
-    so the findings are those of validate-then-plan either way."""
+    With ``plan_first`` the plan runs first and validate's diagnostics are read off it where the
+    plan shows them exactly (``_validate_read_off``): one terraform command instead of two for most
+    stacks. Otherwise ``terraform validate`` runs and decides as in the validate-then-plan order
+    (the --cold baseline's), and the early plan is kept only if validate passes; the findings are
+    the same either way."""
     tf, tfdir, t = tools.tf, tools.tfdir(), tools.opts.timeout_s
     assert tf is not None
     schema = tools.schema()
@@ -279,36 +293,41 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         return
     reattach = tools.reattach_env(relaxed, env)
     early: terraform.Call | None = None  # a plan made before validate, kept if validate agrees
+    read_off: list[dict] | None = None  # validate's diagnostics as the early plan showed them
     if tools.opts.plan_first and _plan_covers_validate(relaxed):
         try:
-            early = _plan_call(tools, run, relaxed, work, {**_tf_env(data, env, tools.moto()), **reattach}, log_dir)
+            early, trace = _plan_call(tools, run, relaxed, work, {**_tf_env(data, env, tools.moto()), **reattach},
+                                      log_dir, trace=True)
+            read_off = _validate_read_off(early, trace)
         except (EmulatorError, OSError):
             early = None  # the emulator's trouble is reported by the plan step below
-    if early is not None and _silent(early):
-        _log(log_dir, "validate", "terraform validate not run: the plan (which validates first) gave no diagnostics\n")
-        run.validate, run.validate_state = [], "pass"
+    if read_off is not None:
+        _log(log_dir, "validate", "terraform validate not run: its diagnostics read off the plan, which validates "
+                                  f"first ({len(read_off)} diagnostics)\n")
+        run.validate = _signals(read_off, run.config, schema)
+        run.validate_state = _status(run.validate)
     else:
-        if early is not None:  # validate judges the stack as written, not the emulator's copy
-            (work / "main.tf.json").write_text(json.dumps(relaxed, indent=2), encoding="utf-8")
+        (work / EMULATOR_OVERRIDE).unlink(missing_ok=True)  # validate judges the stack as written
         _validate(tf, run, work, {**_tf_env(data, env, None), **reattach}, schema, t, log_dir)
-        if run.validate_state != "pass":
-            if early is not None:
-                _log(log_dir, "plan", "the plan above is set aside: validate failed\n")
-            run.plan_reason = f"validate {run.validate_state}"
-            run.deploy_reason = run.plan_reason
-            return
-        if any(s["kind"] == "provider-version" for s in run.validate):
-            run.plan_reason = run.deploy_reason = "the mirror's provider lacks arguments the stack uses (provider-version)"
-            return
+    if run.validate_state != "pass":
+        if early is not None:
+            _log(log_dir, "plan", "the plan above is set aside: validate failed\n")
+        run.plan_reason = f"validate {run.validate_state}"
+        run.deploy_reason = run.plan_reason
+        return
+    if any(s["kind"] == "provider-version" for s in run.validate):
+        run.plan_reason = run.deploy_reason = "the mirror's provider lacks arguments the stack uses (provider-version)"
+        return
     try:
         moto = tools.moto()
         tf_env = {**_tf_env(data, env, moto), **reattach}
-        c = early if early is not None else _plan_call(tools, run, relaxed, work, tf_env, log_dir)
+        c = early if early is not None else _plan_call(tools, run, relaxed, work, tf_env, log_dir)[0]
     except (EmulatorError, OSError) as exc:
         run.plan = [{"kind": "infra", "reason": "emulator: unreachable", "message": str(exc)}]
         run.plan_state = "infra-error"
         run.deploy_reason = "emulator unavailable"
         return
+    _write_emulated(work, relaxed)  # deploy applies the configuration, not the plan file
     if c.timed_out:
         run.plan = [_timed_out("plan", t)]
     else:
@@ -371,29 +390,55 @@ def _validate(tf: terraform.Terraform, run: StackRun, work: Path, env: dict[str,
 
 
 def _plan_call(tools: PlanTools, run: StackRun, relaxed: dict, work: Path, tf_env: dict[str, str],
-               log_dir: Path) -> terraform.Call:
-    """``terraform plan`` of the stack against the emulator (reset first if an apply dirtied it)."""
+               log_dir: Path, trace: bool = False) -> tuple[terraform.Call, str]:
+    """``terraform plan`` of the stack against the emulator (reset first if an apply dirtied it),
+    and, with ``trace``, terraform core's log of the run (what ``_validate_read_off`` reads)."""
     assert tools.tf is not None
     tools.moto().reset_if_dirty()
-    (work / "main.tf.json").write_text(json.dumps(_emulated(relaxed), indent=2), encoding="utf-8")
+    _write_emulated(work, relaxed)
+    log = work / PLAN_TRACE
+    log.unlink(missing_ok=True)
+    env = {**tf_env, "TF_LOG_CORE": "TRACE", "TF_LOG_PATH": str(log)} if trace else tf_env
     c = terraform.call(tools.tf, ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"],
-                       work, tf_env, tools.opts.timeout_s)
+                       work, env, tools.opts.timeout_s)
     run.spent("plan", c)
     _log(log_dir, "plan", _call_log(c))
-    return c
+    text = log.read_text(encoding="utf-8", errors="replace") if trace and log.is_file() else ""
+    log.unlink(missing_ok=True)
+    return c, text
+
+
+VALIDATING = "backend/local: running validation operation"
+PLANNING = "backend/local: plan calling Plan"
+PLANNED = "backend/local: plan operation completed"
+
+
+def _validate_read_off(c: terraform.Call, trace: str) -> list[dict] | None:
+    """What ``terraform validate`` would report, read off a plan of the same files, or None when
+    only running it can tell.
+
+    ``terraform plan`` loads the configuration, runs the validate walk and stops there if it found
+    errors, else plans (terraform's backend/local, which logs each step to the core trace). So a
+    plan that validated and did not go on to plan reported exactly validate's diagnostics; a plan
+    that finished planning with no warning had a silent validate walk (its warnings would have been
+    reported with the plan's). Anything else (a warning of unknown origin, a stop before the walk, a
+    crash or timeout, a terraform that logs otherwise) leaves it to ``terraform validate``."""
+    if c.timed_out or VALIDATING not in trace:
+        return None
+    diags = terraform.diagnostics_from_lines(c.stdout)
+    if PLANNING not in trace:
+        return diags if c.returncode == 1 and any(d.get("severity") == "error" for d in diags) else None
+    if PLANNED in trace and c.returncode in (0, 1) and not any(d.get("severity") == "warning" for d in diags):
+        return []
+    return None
 
 
 def _plan_covers_validate(relaxed: dict) -> bool:
-    """Whether a plan's silence implies validate's: the plan's config differs from the stack only in
+    """Whether a plan can speak for validate: the plan's configuration differs from the stack only in
     the emulator's provider settings, so a stack that sets one of them otherwise must be validated
     as written (the override could hide its mistake)."""
     return all(block.get(key, value) == value for block in (relaxed.get("provider") or {}).get("aws") or []
-               for key, value in EMULATED.items())
-
-
-def _silent(c: terraform.Call) -> bool:
-    """A plan that finished with no diagnostic at all (so its validate walk found nothing either)."""
-    return not c.timed_out and c.returncode == 0 and not terraform.diagnostics_from_lines(c.stdout)
+               if isinstance(block, dict) for key, value in EMULATED.items())
 
 
 def _has_provisioners(config: dict) -> bool:

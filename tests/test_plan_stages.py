@@ -150,16 +150,21 @@ def _stack_runs(tmp_path: Path, configs: dict[str, dict], plan_first: bool) -> d
 
 @needs_terraform
 def test_plan_first_finds_what_validate_then_plan_finds(tmp_path: Path) -> None:
-    """The warm path plans first and lets a silent plan stand for ``terraform validate``; the cold
-    path runs validate, then plan. Both must reach the same results on a clean stack, a stack
-    validate rejects, a stack only the plan rejects (a variable without value passes validate) and
+    """The warm path plans first and reads validate's diagnostics off the plan where it can; the
+    cold path runs validate, then plan. Both must reach the same results on a clean stack, a stack
+    validate rejects, stacks only the plan rejects (a variable without value stops the plan before
+    its validate walk; a missing VPC fails the planning itself), a stack with a validate warning and
     a stack whose provider block sets what the emulator overrides (validate must see it as written)."""
     clean = _region_stack("us-west-2")
     plan_only = json.loads(json.dumps(clean)) | {"variable": {"need": {"type": "string"}}}
     plan_only["output"]["need"] = {"value": "${var.need}"}
     own_setting = json.loads(json.dumps(clean))
     own_setting["provider"]["aws"][0]["skip_region_validation"] = "sometimes"
-    configs = {"clean": clean, "bad": BAD_CONFIG, "plan_only": plan_only, "own_setting": own_setting}
+    warns = json.loads(json.dumps(clean)) | {"resource": {"aws_s3_bucket": {"b": {"bucket": "b-dev", "acl": "private"}}}}
+    no_vpc = json.loads(json.dumps(clean))
+    no_vpc["data"]["aws_vpc"] = {"v": {"id": "vpc-0404"}}
+    configs = {"clean": clean, "bad": BAD_CONFIG, "plan_only": plan_only, "own_setting": own_setting, "warns": warns,
+               "no_vpc": no_vpc}
     first = _stack_runs(tmp_path, configs, plan_first=True)
     ordered = _stack_runs(tmp_path, configs, plan_first=False)
     for name in configs:
@@ -167,9 +172,13 @@ def test_plan_first_finds_what_validate_then_plan_finds(tmp_path: Path) -> None:
     assert first["clean"][3] == "pass" and first["clean"][5]["outputs"]
     assert first["bad"][1] == "fail" and first["plan_only"][1] == "pass" and first["plan_only"][3] == "fail"
     assert first["own_setting"][1] == "fail"
-    # only the clean stack skipped the separate validate, and its log says so
-    assert "validate not run" in first["clean"][6] and "$ terraform validate" not in first["clean"][6]
-    for name in ("bad", "plan_only", "own_setting"):
+    assert first["warns"][1] == "pass" and {s["severity"] for s in first["warns"][0]} == {"warning"}
+    # validate's diagnostics were read off the plan where it shows them exactly (nothing found, or
+    # the plan stopped at the validate walk); terraform validate ran where only it can tell
+    assert first["no_vpc"][1] == "pass" and first["no_vpc"][3] == "fail", first["no_vpc"]
+    for name in ("clean", "bad", "no_vpc"):
+        assert "terraform validate not run" in first[name][6] and "$ terraform validate" not in first[name][6], name
+    for name in ("plan_only", "own_setting", "warns"):
         assert "$ terraform validate" in first[name][6], name
     assert all("$ terraform validate" in v[6] for v in ordered.values())
 
