@@ -18,10 +18,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .bundles import Task
 from .checkov_runner import CheckovRunner
+from . import lint_warmup
 from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
                     worker_outcomes)
 from .onepass import continue_with_repairs
@@ -248,16 +250,54 @@ class LintSeat:
         relaxed = replace(opts, recycle_after=opts.recycle_after * 10)
         self.seat = Slot("lint", profile, store, relaxed, lint_only=True)
         self.lock = threading.Lock()
+        self.waiting = 0  # variants' lint requests queued for the lock: the warm-up gives way
+        self.count_lock = threading.Lock()
+        self.closed = threading.Event()
+        self.warmed: list[str] = []
 
     @property
     def peak_rss_kb(self) -> int:
         return self.seat.peak_rss_kb
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
-        with self.lock:
+        with self.count_lock:
+            self.waiting += 1
+        try:
+            self.lock.acquire()
+        finally:
+            with self.count_lock:
+                self.waiting -= 1
+        try:
             return self.seat._run(request, prep, round_)
+        finally:
+            self.lock.release()
+
+    def warm(self, modules: list[str]) -> None:
+        """Parse ``modules`` while no variant waits (see ``lint_warmup``); stops on close, on a
+        worker failure (the next variant starts a fresh process) or at half the memory bound."""
+        request = lint_warmup.write_workspace(self.seat.workspace.parent / "_lint_warmup", [])
+        log_dir = self.seat.store.root / "logs" / "_workers" / "lint-warmup"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        request["log_dir"] = str(log_dir)  # lint.log: the throwaway file's messages, appended per batch
+        for chunk in lint_warmup.chunks(modules):
+            while (self.waiting or self.lock.locked()) and not self.closed.is_set():
+                time.sleep(0.05)  # a variant is linting or waiting to: it goes first
+            with self.lock:
+                if self.closed.is_set():
+                    return
+                lint_warmup.write_workspace(Path(request["workspace"]), chunk)
+                try:
+                    worker = self.seat.ensure()
+                    worker.grade(request, count=False)
+                except (WorkerFailure, WorkerStartError):
+                    self.seat.worker = None
+                    return
+                self.warmed += chunk
+                if worker.rss_kb() > self.seat.opts.recycle_rss_mb * 1024 // 2:
+                    return
 
     def close(self) -> None:
+        self.closed.set()
         self.seat.close()
 
 
@@ -295,7 +335,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     created_at = meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00")
     entries: dict[str, Entry] = {}
     jobs: queue.Queue = queue.Queue()
-    for job in pending_jobs(tasks, variants, store, profile, opts.rerun)[0]:
+    todo = pending_jobs(tasks, variants, store, profile, opts.rerun)[0]
+    for job in todo:
         jobs.put(job)
     results: list[VariantResult] = []
     lock = threading.Lock()
@@ -349,6 +390,9 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
             checkov.close()
 
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
+    if lint_seat is not None and todo:
+        threading.Thread(target=lint_seat.warm, args=(lint_warmup.modules_for(todo, profile),), daemon=True,
+                         name="lint-warmup").start()
     for th in threads:
         th.start()
     try:

@@ -84,6 +84,11 @@ def test_cold_starts_a_process_per_stage_group_and_warm_one_per_worker(warm_and_
     # warm: provider submodules on demand, lint without the cdktf runtime; cold: every process eager
     assert roles(out, "warm") == {"slot0-1.log": "toolchain/lazy", "slotlint-1.log": "lint"}
     assert set(roles(out, "cold").values()) == {"toolchain/eager"}
+    # warm: the lint process parsed the responses' modules before their lint (findings unchanged:
+    # test_warm_equals_cold); the cold baseline has no such process
+    warmup = out / "warm" / "logs" / "_workers" / "lint-warmup" / "lint.log"
+    assert warmup.read_text().count("score:") >= 2
+    assert not (out / "cold" / "logs" / "_workers" / "lint-warmup").exists()
 
 
 def test_lean_cold_runs_static_and_lint_in_light_processes(warm_and_cold) -> None:
