@@ -254,6 +254,7 @@ class LintSeat:
         self.count_lock = threading.Lock()
         self.closed = threading.Event()
         self.warmed: list[str] = []
+        self.warm_s = 0.0  # time the lint process spent on the warm-up (reported in run.json)
 
     @property
     def peak_rss_kb(self) -> int:
@@ -286,12 +287,15 @@ class LintSeat:
                 if self.closed.is_set():
                     return
                 lint_warmup.write_workspace(Path(request["workspace"]), chunk)
+                t0 = time.monotonic()
                 try:
                     worker = self.seat.ensure()
                     worker.grade(request, count=False)
                 except (WorkerFailure, WorkerStartError):
                     self.seat.worker = None
                     return
+                finally:
+                    self.warm_s += time.monotonic() - t0
                 self.warmed += chunk
                 if worker.rss_kb() > self.seat.opts.recycle_rss_mb * 1024 // 2:
                     return
@@ -413,7 +417,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         raise
     close_shared()
     if lint_seat is not None:
-        store.write_meta(lint_peak_rss_kb=lint_seat.peak_rss_kb)
+        store.write_meta(lint_peak_rss_kb=lint_seat.peak_rss_kb,
+                         lint_warmup={"modules": len(lint_seat.warmed), "seconds": round(lint_seat.warm_s, 2)})
     if errors:
         raise errors[0]
     if not opts.keep_workspaces:

@@ -219,6 +219,7 @@ class StackRun:
     stack_dir: Path
     validate: list[dict] = field(default_factory=list)
     validate_state: str = "pass"
+    validate_read_off: bool = False  # validate's diagnostics came off the plan (no terraform validate)
     plan: list[dict] = field(default_factory=list)
     plan_state: str = "skipped"
     plan_reason: str | None = None
@@ -305,7 +306,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         _log(log_dir, "validate", "terraform validate not run: its diagnostics read off the plan, which validates "
                                   f"first ({len(read_off)} diagnostics)\n")
         run.validate = _signals(read_off, run.config, schema)
-        run.validate_state = _status(run.validate)
+        run.validate_state, run.validate_read_off = _status(run.validate), True
     else:
         (work / EMULATOR_OVERRIDE).unlink(missing_ok=True)  # validate judges the stack as written
         _validate(tf, run, work, {**_tf_env(data, env, None), **reattach}, schema, t, log_dir)
@@ -528,7 +529,8 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     tf_data = {"stacks": names}
     if tf_ok:
         tf_data.update({"tool": "terraform", "terraform": tools.opts.terraform.reason,
-                        "relaxed": [r.relaxed for r in runs]})
+                        "relaxed": [r.relaxed for r in runs],
+                        "read_off_plan": [r.name for r in runs if r.validate_read_off]})
     else:
         tf_data.update({"tool": "jsii-schema", "terraform": det_reason,
                         "schema": f"AWS provider {tools.schema()['provider_version']} (jsii assembly)" if tools else None})
