@@ -13,8 +13,8 @@ Grades the same corpus slice (both variants, every stage) twice with the real CL
     and per slot an emulator and a warm AWS provider process (reattached for single-provider
     stacks); the plan runs first and validate's diagnostics are read off it where it shows them
     exactly.
-The warm side is graded ``--warm-runs`` times (default 3; its <1 min wall time varies more than
-the cold side's ~8 min) and the run with the median wall time is reported, with the spread.
+The warm side is graded ``--warm-runs`` times (default 3; a warm run is short, so machine noise
+weighs more on it) and the run with the median wall time is reported, with the spread.
 Prints variants/minute for both and their ratio, median and p95 wall time per variant, peak
 memory per worker, the per-stage time split of the warm run (and the lint warm-up's time, in no
 stage), and whether both produced the same findings and byte-identical synthesized JSON. Every number printed is measured in this run.
