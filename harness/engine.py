@@ -302,7 +302,9 @@ class LintSeat:
 
     def close(self) -> None:
         self.closed.set()
-        self.seat.close()
+        self.seat.close()  # ends a warm-up request in flight at once
+        with self.lock:  # and a process the warm-up started before it saw ``closed``
+            self.seat.close()
 
 
 def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
