@@ -8,8 +8,9 @@ one moto server:
 (a) per stack: ``plan`` + ``show -json`` of each stack, reattached to one warm AWS provider
     process, as the warm path runs them (each command takes in the provider's schema once);
 (b) batched: one root configuration per batch (``--batch`` stacks, default all) holding each
-    stack as a module, ``plan`` + ``show -json`` once per batch. Each module keeps its own provider configuration, so terraform starts a plugin process
-    per stack (a shared process would serve every configuration with one client).
+    stack as a module, ``plan`` + ``show -json`` once per batch. Each module keeps its own
+    provider configuration, so terraform starts a plugin process per stack (a shared process
+    would serve every configuration with one client).
 Prints the wall time of each (median of ``--repeat``) and their ratio. Batching also has costs
 this does not time: one stack's error fails the whole plan (each would need re-planning alone to
 be attributed), and a variant would wait for the rest of its batch.
@@ -31,13 +32,11 @@ sys.path.insert(0, str(REPO))
 
 from harness import terraform  # noqa: E402
 from harness.emulator import MotoServer  # noqa: E402
-from harness.plan_stages import _tf_env, _write_emulated  # noqa: E402  (the harness's own emulator wiring)
+from harness.plan_stages import PLAN_ARGS, SHOW_ARGS, _tf_env, _write_emulated  # noqa: E402  (the harness's own)
 from harness.results import load_run  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
 DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525,Pr2364,Pr7434,Pr5662,Pr6610"
-PLAN = ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"]
-SHOW = ["show", "-json", "-no-color", "tfplan"]
 
 
 def passing_stacks(tasks: list[str], out: Path) -> list[Path]:
@@ -53,7 +52,7 @@ def passing_stacks(tasks: list[str], out: Path) -> list[Path]:
 
 def timed(tf: terraform.Terraform, work: Path, env: dict[str, str]) -> float:
     t0 = time.monotonic()
-    for args in (PLAN, SHOW):
+    for args in (PLAN_ARGS, SHOW_ARGS):
         c = terraform.call(tf, args, work, env, 600)
         if c.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed in {work}: {c.stderr[-400:]}")

@@ -17,7 +17,8 @@ The warm side is graded ``--warm-runs`` times (default 3; a warm run is short, s
 weighs more on it) and the run with the median wall time is reported, with the spread.
 Prints variants/minute for both and their ratio, median and p95 wall time per variant, peak
 memory per worker, the per-stage time split of the warm run (and the lint warm-up's time, in no
-stage), and whether both produced the same findings and byte-identical synthesized JSON. Every number printed is measured in this run.
+stage), and whether both produced the same findings and byte-identical synthesized JSON. Every
+number printed is measured in this run.
 """
 
 from __future__ import annotations

