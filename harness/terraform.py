@@ -237,7 +237,9 @@ class TfDir:
                      seed, base_env(data), timeout_s)
             if c.returncode != 0:
                 return None, c
-            shutil.copy(seed / ".terraform.lock.hcl", data / "lock.hcl")
+            data.mkdir(parents=True, exist_ok=True)
+            lock = seed / ".terraform.lock.hcl"  # absent for a stack that needs no provider at all
+            (data / "lock.hcl").write_bytes(lock.read_bytes() if lock.is_file() else b"")
             shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
             inits.dirs[key] = data
             return data, None

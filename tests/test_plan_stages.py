@@ -98,6 +98,14 @@ def test_init_runs_once_per_provider_set(tmp_path: Path) -> None:
     assert d.init_calls == 1
 
 
+def test_a_stack_that_needs_no_provider_plans(tmp_path: Path) -> None:
+    """terraform init writes no lock file when a configuration needs no provider (corpus Pr6426's
+    reference synthesizes such a stack beside its real ones): it plans like any other."""
+    empty = {"terraform": {"required_providers": {}}, "output": {"x": {"value": "1"}}}
+    seen = _stack_runs(tmp_path, {"empty": empty}, plan_first=True)
+    assert seen["empty"][1] == "pass" and seen["empty"][3] == "pass"
+
+
 def _region_stack(*regions: str) -> dict:
     """A stack whose plan reports each provider configuration's region (data sources read at plan)."""
     providers = [{"region": regions[0]}] + [{"region": r, "alias": r.replace("-", "_")} for r in regions[1:]]
