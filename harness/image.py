@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__, terraform
+from .errors import RunFatal
 from .toolchain import CHECKOV_PROFILE, DEFAULT_PROFILE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ class BuildResult:
     log_tail: list[str] = field(default_factory=list)
 
 
-class ImageError(Exception):
+class ImageError(RunFatal):
     """The image cannot be built or used; the message says why and what to do."""
 
 

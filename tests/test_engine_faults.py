@@ -1,0 +1,41 @@
+"""A harness fault while grading one variant is that variant's infra error; the run goes on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness import engine
+from harness.bundles import load_task
+from harness.runstore import RunStore
+from harness.toolchain import DEFAULT_PROFILE
+
+from .conftest import write_task
+
+pytestmark = pytest.mark.toolchain
+
+NO_CODE = "A descriptive answer with no code.\n"
+
+
+def test_a_fault_in_one_variant_is_recorded_and_the_run_goes_on(tmp_path: Path, monkeypatch, toolchain_ready) -> None:
+    """The fault is injected (a mock: a harness bug cannot be caused on purpose once it is fixed;
+    the one that prompted this, terraform init writing no lock file, is covered for real in
+    tests/test_plan_stages.py). Responses without code, so no toolchain process is needed."""
+    tasks = [load_task(write_task(tmp_path / "tasks", name, NO_CODE)) for name in ("first", "faulty", "last")]
+    real = engine.Slot.grade
+
+    def grade(self, task, *args, **kwargs):
+        if task.id == "faulty":
+            raise FileNotFoundError("injected: no such lock file")
+        return real(self, task, *args, **kwargs)
+
+    monkeypatch.setattr(engine.Slot, "grade", grade)
+    store = RunStore.create(tmp_path / "runs", "faults")
+    results = engine.run_batch(tasks, ["model"], store, DEFAULT_PROFILE, engine.EngineOptions(workers=1))
+    verdicts = {r.task_id: r.verdict for r in results}
+    assert verdicts == {"first": "no-code", "faulty": "infra-error", "last": "no-code"}
+    log = store.root / "logs" / "faulty" / "model" / "harness-error.log"
+    assert "injected: no such lock file" in log.read_text()
+    faulty = next(r for r in results if r.task_id == "faulty")
+    assert any("harness error: FileNotFoundError" in (o.reason or "") for o in faulty.outcomes)
