@@ -50,10 +50,11 @@ PROVIDER_NAME = ("Provider class name does not exist",
 TOOLCHAIN_NAME = ("cdktf/constructs name does not exist",
                   "The code imports a name the pinned cdktf or constructs does not export.",
                   "Import the suggested name.")
-CONTRACT = ("TapStack constructor does not match the tap.py contract",
-            "tap.py passes environment_suffix, state_bucket, state_bucket_region, aws_region and "
-            "default_tags; the TapStack __init__ does not accept them.",
-            "Accept the contract's keyword arguments (or **kwargs) in TapStack.__init__.")
+CONTRACT = ("Stack constructor does not match the task's entry point",
+            "The task's entry point (its tap.py, or the app its cdktf.json names) builds the stack class "
+            "with the arguments it passes (the template's: environment_suffix, state_bucket, "
+            "state_bucket_region, aws_region and default_tags); the class's __init__ does not accept them.",
+            "Accept the entry's keyword arguments (or **kwargs) in the stack class's __init__.")
 
 def _terraform_rules() -> tuple[Rule, ...]:
     """Rules for Terraform's diagnostics, the same for validate, plan and deploy (and for the jsii
@@ -114,7 +115,7 @@ RULES: tuple[Rule, ...] = (
     Rule("extract.no-stack-module", "extract", "Critical", "No stack module found",
          "The entry point imports a stack module that the response does not provide.",
          "Provide the module the entry point imports (usually lib/tap_stack.py defining TapStack).",
-         {"kind": "no-stack-module"}, "{message}"),
+         {"kind": "no-stack-module"}, "{message}", repair="adopt-response-entry"),
     Rule("extract.unmapped-module", "extract", "Info", "Whole module without a file name",
          "A complete Python module was written without naming its file, so it cannot be placed.",
          "Name every file with a heading such as '## File: lib/x.py'.",
@@ -185,7 +186,7 @@ RULES: tuple[Rule, ...] = (
     Rule("contract.tapstack-signature", "instantiate", "Critical", *CONTRACT,
          {"kind": "exception", "type": "TypeError",
           "message": r"__init__\(\) (got an unexpected keyword argument|missing \d+ required)",
-          "top_file": r"^tap\.py$"}, "{type}: {message}", repair="accept-contract", defect="contract"),
+          "at_entry": True}, "{type}: {message}", repair="accept-contract", defect="contract"),
     Rule("jsii.struct-deserialize", EXEC, "Critical", "Plain dict where a typed struct is required",
          "A nested configuration was given as a dict (or list of dicts) that jsii cannot deserialize "
          "into the provider's struct class.",

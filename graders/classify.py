@@ -23,7 +23,9 @@ def derived(signal: dict) -> dict:
     head = next((ln.strip() for ln in msg.splitlines() if ln.strip()), "")
     arg = re.search(r"unexpected keyword argument '(\w+)'", msg)
     return {**signal, "top_file": top.get("file", ""), "top_line": top.get("line"), "message_head": head[:500],
-            "arg": arg.group(1) if arg else ""}
+            "arg": arg.group(1) if arg else "",
+            # raised in the task's entry point (runs before its path was recorded: the template's tap.py)
+            "at_entry": signal.get("at_entry", top.get("file") == "tap.py")}
 
 
 def _matches(rule: Rule, stage: str, sig: dict) -> bool:

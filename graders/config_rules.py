@@ -12,20 +12,48 @@ import ipaddress
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 Signal = dict
 
 
+# Rules that judge whether the stack uses what the task's entry point passes it: each applies only
+# when the entry passes one of these keyword arguments (the first one passed is the value judged).
+# A parameter the entry does not pass cannot be ignored (``harness/contract.py`` reads the call).
+CONTRACT_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "backend-s3": ("state_bucket",),
+    "default-tags": ("default_tags",),
+    "hard-coded-region": ("aws_region", "region", "primary_region"),
+    "environment-suffix": ("environment_suffix",),
+}
+
+
 @dataclass(frozen=True)
 class Context:
-    """What a rule may know besides the config: where the stack sits and what tap.py passed it."""
+    """What a rule may know besides the config: where the stack sits and what the task's entry
+    point passed it (keyword -> the string value under the variant's environment, None where only
+    running the entry could tell)."""
 
     stack_dir: Path
-    aws_region: str = ""
-    environment_suffix: str = ""
+    passed: dict[str, str | None] = field(default_factory=dict)
+
+    def contract_value(self, rule: str) -> tuple[str, str | None] | None:
+        """(parameter, value) the entry passes for a contract rule, or None: the rule does not apply."""
+        return next(((p, self.passed[p]) for p in CONTRACT_PARAMETERS[rule] if p in self.passed), None)
+
+    @property
+    def aws_region(self) -> str:
+        got = self.contract_value("hard-coded-region")
+        return (got[1] or "") if got else ""
+
+    @property
+    def environment_suffix(self) -> str:
+        got = self.contract_value("environment-suffix")
+        return (got[1] or "") if got else ""
+
+
 REF = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -38,20 +66,26 @@ def _signal(rule: str, message: str, path: str | None = None, **extra) -> Signal
     return {"kind": "config-rule", "rule": rule, "message": message, "construct": path, **extra}
 
 
-def s3_backend(config: dict, _ctx: Context) -> list[Signal]:
+def s3_backend(config: dict, ctx: Context) -> list[Signal]:
+    passed = ctx.contract_value("backend-s3")
     backend = (config.get("terraform") or {}).get("backend") or {}
-    if "s3" in backend:
+    if passed is None or "s3" in backend:
         return []
     kind = next(iter(backend), "local (none configured)")
-    return [_signal("backend-s3", f"state backend is {kind}, not the S3 backend the pipeline expects")]
+    return [_signal("backend-s3", f"state backend is {kind}, not the S3 backend the pipeline expects "
+                                  f"(the task's entry passes {passed[0]})", parameter=passed[0])]
 
 
-def provider_default_tags(config: dict, _ctx: Context) -> list[Signal]:
+def provider_default_tags(config: dict, ctx: Context) -> list[Signal]:
+    passed = ctx.contract_value("default-tags")
+    if passed is None:
+        return []
     out = []
     for p in (config.get("provider") or {}).get("aws") or []:
         if not p.get("default_tags"):
             alias = p.get("alias", "default")
-            out.append(_signal("default-tags", f"AWS provider '{alias}' has no default_tags", f"provider.aws.{alias}"))
+            out.append(_signal("default-tags", f"AWS provider '{alias}' has no default_tags (the task's entry "
+                                               f"passes {passed[0]})", f"provider.aws.{alias}", parameter=passed[0]))
     return out
 
 
@@ -135,11 +169,13 @@ def destroyable(config: dict, _ctx: Context) -> list[Signal]:
 
 
 def hard_coded_region(config: dict, ctx: Context) -> list[Signal]:
-    """The default (unaliased) AWS provider must use the aws_region tap.py passed in.
+    """The default (unaliased) AWS provider must use the region the task's entry passes
+    (``aws_region``, ``region`` or ``primary_region``).
 
     Aliased providers of multi-region stacks name their regions on purpose and are not judged. A
     literal equal to the region passed cannot be told apart in the synthesized config."""
-    if not ctx.aws_region:
+    passed = ctx.contract_value("hard-coded-region")
+    if not ctx.aws_region or passed is None:
         return []
     out = []
     for p in (config.get("provider") or {}).get("aws") or []:
@@ -148,7 +184,8 @@ def hard_coded_region(config: dict, ctx: Context) -> list[Signal]:
             continue
         if region != ctx.aws_region:
             out.append(_signal("hard-coded-region", f"default AWS provider uses region {region!r}; the stack "
-                                                    f"receives aws_region {ctx.aws_region!r}", "provider.aws"))
+                                                    f"receives {passed[0]} {ctx.aws_region!r}", "provider.aws",
+                               parameter=passed[0]))
     return out
 
 

@@ -24,6 +24,7 @@ class Repair:
     kind: str  # the catalogue's repair name
     description: str
     files: Files  # path -> new text (only the files it changes)
+    entry: str | None = None  # run this file as the entry point from now on (adopt-response-entry)
 
 
 def _first(signals: list[dict], key: str):
@@ -52,11 +53,11 @@ def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: st
     return Repair(kind, f"{path}: " + describe.format(old=old, new=suggestions[0]), {path: new})
 
 
-def rename_import(signals: list[dict], files: Files) -> Repair | None:
+def rename_import(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     return _rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
 
 
-def rename_module(signals: list[dict], files: Files) -> Repair | None:
+def rename_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     return _rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
 
 
@@ -73,16 +74,28 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
-def accept_contract(signals: list[dict], files: Files) -> Repair | None:
-    """Let TapStack.__init__ take what tap.py passes: ``**kwargs`` and defaults for params it omits."""
+def _stack_class(signals: list[dict]) -> str:
+    """The class the task's entry builds: named by the static signal, else by the TypeError."""
+    named = _first(signals, "stack_class")
+    if named:
+        return named
+    m = re.search(r"(\w+)\.__init__\(\)", " ".join(str(s.get("message", "")) for s in signals))
+    return m.group(1) if m else "TapStack"
+
+
+def accept_contract(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """Let the stack class's __init__ take what the task's entry passes: ``**kwargs`` and
+    defaults for params it omits."""
+    name = _stack_class(signals)
     path = _first(signals, "file") if _first(signals, "kind") == "static-contract" else None
-    candidates = [path] if path in files else [p for p, t in files.items() if re.search(r"^class\s+TapStack\b", t, re.M)]
+    candidates = [path] if path in files else [p for p, t in files.items()
+                                               if re.search(rf"^class\s+{re.escape(name)}\b", t, re.M)]
     for path in candidates:
         try:
             tree = ast.parse(files[path])
         except SyntaxError:
             continue
-        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TapStack"), None)
+        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
         init = cls and next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         if init is None:
             continue
@@ -108,12 +121,12 @@ def accept_contract(signals: list[dict], files: Files) -> Repair | None:
             at = _offset(text, last.end_lineno, last.end_col_offset)
             edits.append((at, at, ", **kwargs"))
         if edits:
-            return Repair("accept-contract", f"{path}: TapStack.__init__ accepts the tap.py contract",
+            return Repair("accept-contract", f"{path}: {name}.__init__ accepts what the task's entry passes",
                           {path: _apply(text, edits)})
     return None
 
 
-def dict_to_struct(signals: list[dict], files: Files) -> Repair | None:
+def dict_to_struct(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """Wrap each offending dict literal in its struct class: ``Struct(**{...})``."""
     static = [s for s in signals if s.get("kind") in ("static-struct-dict", "static-struct-dropped")]
     if not static or static[0]["file"] not in files:
@@ -133,9 +146,20 @@ def dict_to_struct(signals: list[dict], files: Files) -> Repair | None:
     return Repair("dict-to-struct", f"{path}:{static[0]['line']}: build {structs} instead of dicts", {path: new})
 
 
-REPAIRS: dict[str, Callable[[list[dict], Files], Repair | None]] = {
+def adopt_response_entry(signals: list[dict], files: Files, response: Files) -> Repair | None:
+    """Run the response's own app file when its modules do not fit the task's entry point: the
+    extract finding stays, and the later stages judge the configuration the response builds."""
+    path = _first(signals, "response_entry")
+    if not path or path not in response:
+        return None
+    return Repair("adopt-response-entry", f"run the response's own {path} as the entry point",
+                  {path: response[path]}, entry=path)
+
+
+REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "rename-import": rename_import,
     "rename-module": rename_module,
     "accept-contract": accept_contract,
     "dict-to-struct": dict_to_struct,
+    "adopt-response-entry": adopt_response_entry,
 }

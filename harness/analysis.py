@@ -94,7 +94,8 @@ def analyze(run: Run, task: Task, variant: str = "model") -> str:
     f = f[(f["task_id"] == task.id) & (f["variant"] == variant) & f["severity"].isin(FAILURE_SEVERITIES)]
     if not len(run.variants[(run.variants["task_id"] == task.id) & (run.variants["variant"] == variant)]):
         raise LookupError(f"the run holds no {variant} variant of {task.id}")
-    md = task.responses[variant].read_text(encoding="utf-8").splitlines()
+    # the reference variant is code, not markdown: its items carry file and line, no excerpt
+    md = task.responses[variant].read_text(encoding="utf-8").splitlines() if variant in task.responses else []
     ideal_md = task.responses["ideal"].read_text(encoding="utf-8").splitlines() if "ideal" in task.responses else []
     vrow = run.variants[(run.variants["task_id"] == task.id) & (run.variants["variant"] == variant)].iloc[0]
     repairs = vrow.get("repairs") if isinstance(vrow.get("repairs"), list) else []

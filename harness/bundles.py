@@ -10,9 +10,11 @@ Harness layout (``tasks/<id>/``, written by us)::
     MODEL_FAILURES.md    optional human failure labels
     tap.py               optional: the task's own entry point (wins over every other tap.py)
     files/               optional: extra files copied into every variant's workspace
+    reference/           optional: the code the task was merged with (its cdktf.json names the entry
+                         point): the task's contract and its gold, graded as variant "reference"
 
 Archive layout (``corpus/cdktf-py/<id>/``, the public archive): ``metadata.json`` instead of
-``task.toml``, same markdown files, ``cdktf.json`` alongside.
+``task.toml``, same markdown files, ``cdktf.json`` alongside, ``reference/`` as above.
 
 A broken bundle raises ``BundleError`` whose text is one line naming the file and the problem;
 ``discover`` collects those and carries on with the rest of the batch.
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RESPONSE_FILES = {"model": "MODEL_RESPONSE.md", "ideal": "IDEAL_RESPONSE.md"}
+REFERENCE = "reference"  # the variant graded from ``reference/`` as code, no markdown
 SUPPORTED = ("cdktf", "py")
 
 
@@ -48,7 +51,20 @@ class Task:
     failures_md: Path | None = None
     tap_py: Path | None = None
     files_dir: Path | None = None
+    reference_dir: Path | None = None  # reference/ holding a cdktf.json
     extra: dict = field(default_factory=dict)
+
+    @property
+    def variants(self) -> list[str]:
+        """Every variant the bundle can be graded as: its responses, then the reference."""
+        return [*self.responses, *([REFERENCE] if self.reference_dir is not None else [])]
+
+    def source_text(self, variant: str) -> str:
+        """What a variant is graded from, as text: its markdown, or the reference's Python files."""
+        if variant == REFERENCE and self.reference_dir is not None:
+            return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                             for p in sorted(self.reference_dir.rglob("*.py")) if p.is_file() and not p.is_symlink())
+        return self.responses[variant].read_text(encoding="utf-8", errors="replace")
 
     @property
     def region(self) -> str:
@@ -96,11 +112,12 @@ def load_task(root: Path) -> Task:
     extra_dir = root / "responses"
     if extra_dir.is_dir():
         for md in sorted(extra_dir.glob("*.md")):
-            if md.stem in responses:
+            if md.stem in responses or md.stem == REFERENCE:
                 raise BundleError(md, f"variant name {md.stem!r} is reserved")
             responses[md.stem] = md
-    if not responses:
-        raise BundleError(root, "no MODEL_RESPONSE.md, IDEAL_RESPONSE.md or responses/*.md")
+    reference = root / REFERENCE if (root / REFERENCE / "cdktf.json").is_file() else None
+    if not responses and reference is None:
+        raise BundleError(root, "no MODEL_RESPONSE.md, IDEAL_RESPONSE.md, responses/*.md or reference/cdktf.json")
     for md in responses.values():
         try:
             md.read_text(encoding="utf-8")
@@ -116,6 +133,7 @@ def load_task(root: Path) -> Task:
         failures_md=root / "MODEL_FAILURES.md" if (root / "MODEL_FAILURES.md").is_file() else None,
         tap_py=root / "tap.py" if layout == "harness" and (root / "tap.py").is_file() else None,
         files_dir=root / "files" if (root / "files").is_dir() else None,
+        reference_dir=reference,
     )
 
 

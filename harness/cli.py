@@ -52,6 +52,7 @@ class Backend(str, Enum):
 class VariantChoice(str, Enum):
     model = "model"
     ideal = "ideal"
+    reference = "reference"
     both = "both"
     all = "all"
 
@@ -78,6 +79,10 @@ def toolchain_check() -> None:
     det = terraform.detect()
     console.print(f"terraform: {det.reason}" if det.terraform else
                   f"terraform: [yellow]{det.reason}[/] (validate falls back to the jsii schema; plan is skipped)")
+    if det.terraform is not None:
+        held = ", ".join(f"{p.split('/', 1)[1]} {', '.join(v)}" for p, v in sorted(det.terraform.providers.items()))
+        console.print(f"provider mirror {det.terraform.mirror} holds: {held}; a stack needing any other provider "
+                      "(random, archive, null, tls, kubernetes, ...) gets validate/plan infra-error naming it")
     if not st.ok:
         raise typer.Exit(1)
 
@@ -152,7 +157,8 @@ def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
 @app.command()
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Task directories, or folders of task directories.")],
-    variant: Annotated[VariantChoice, typer.Option(help="Which responses to grade ('all' adds responses/*.md).")]
+    variant: Annotated[VariantChoice, typer.Option(help="Which responses to grade: 'reference' grades the task's reference/ code as it "
+                                                   "is; 'all' grades every response (responses/*.md too) and the reference.")]
     = VariantChoice.both,
     out: Annotated[Path, typer.Option(help="Root under which the run directory is created.")] = Path("runs"),
     workers: Annotated[Optional[int], typer.Option(help="Parallel toolchain workers (default: cores, "
@@ -213,9 +219,10 @@ def run(
             err.print("[red]toolchain not usable:[/] " + "; ".join(st.problems))
             err.print("run: harness toolchain install")
             raise typer.Exit(2)
-    variants = {"model": ["model"], "ideal": ["ideal"], "both": ["model", "ideal"]}.get(variant.value)
+    variants = {"model": ["model"], "ideal": ["ideal"], "reference": ["reference"],
+                "both": ["model", "ideal"]}.get(variant.value)
     if variants is None:
-        variants = sorted({v for t in tasks for v in t.responses})
+        variants = sorted({v for t in tasks for v in t.variants})
     n_workers = workers or default_workers()
     store = RunStore.create(out, run_id)
     cold = cold or cold_lean

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bundles import Task
-from .grade import VariantResult, finish, prepare, records, result_from_records, worker_outcomes
+from .grade import VariantResult, infra_result, prepare, records, result_from_records
 from .image import DEFAULT_TAG, LABEL, ImageError, client
 from .runstore import RunStore
 from .slot_server import options_to_json
 from .toolchain import Profile
-from .workspace import Entry
+from .contract import Entry
 
 # Fixed places inside the container: independent of where the host keeps runs and tasks (a host
 # path under /root would not even be traversable by the image's non-root user).
@@ -255,9 +255,7 @@ class DockerSlot:
         work = self.store.root / "workspaces" / f"_docker{self.index}"
         prep = prepare(task, variant, entry, self.profile, work, self.store.log_dir(task.id, variant),
                        variant_env(task, created_at))
-        outcomes = worker_outcomes(prep, [], infra=f"docker backend: {message}") if prep.request is not None \
-            else worker_outcomes(prep, [])
-        result = finish(prep, outcomes, [], [], self.store.artifact_dir(task.id, variant))
+        result = infra_result(prep, f"docker backend: {message}", self.store.artifact_dir(task.id, variant))
         return result, records(result, self.store.run_id)
 
 

@@ -1,11 +1,12 @@
-"""The local AWS emulator (moto server) that answers plan's data sources and the opt-in deploy.
+"""The local AWS emulator (moto server) that answers plan's data sources, the opt-in deploy, and
+the AWS SDK calls a response's own code makes while it synthesizes.
 
 One server per slot, on a free loopback port, started lazily by the slot and stopped with it, so
-parallel slots never share state or ports. Before a variant's plan its state is reset through
-moto's own ``/moto-api/reset`` endpoint if anything may have been written since the last reset
-(an apply): a variant never sees what the previous one created. Plans only read, and a reset
-would make moto rebuild its region backends on the next read (~1 s for EC2), so after plans
-there is nothing to reset.
+parallel slots never share state or ports. Before a variant's code runs, and before its plan, the
+state is reset through moto's own ``/moto-api/reset`` endpoint if anything may have been written
+since the last reset (an apply, or code that loaded the AWS SDK): a variant never sees what the
+previous one created. Plans only read, and a reset would make moto rebuild its region backends on
+the next read (~1 s for EC2), so after plans there is nothing to reset.
 """
 
 from __future__ import annotations

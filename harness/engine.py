@@ -11,11 +11,13 @@ process and ``terraform init`` per provider set.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
@@ -23,15 +25,16 @@ from typing import TYPE_CHECKING, Callable
 from .bundles import Task
 from .checkov_runner import CheckovRunner
 from . import lint_warmup
-from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, input_hash, prepare, records,
-                    worker_outcomes)
+from .errors import RunFatal
+from .grade import (CHAIN, Prepared, StageOutcome, VariantResult, finish, infra_result, input_hash, prepare,
+                    records, worker_outcomes)
 from .onepass import continue_with_repairs
 from .plan_stages import PlanOptions, PlanTools, post_synth_outcomes
 from .terraform import Inits
 from .runstore import RunStore
 from .toolchain import Profile
 from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
-from .workspace import Entry, choose_entry
+from .contract import Entry, choose_entry
 
 if TYPE_CHECKING:
     from .docker_backend import DockerOptions
@@ -140,6 +143,8 @@ class Slot:
         log_dir = store.log_dir(task.id, variant)
         env = variant_env(task, created_at)
         prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
+        if prep.request is not None:  # code will run: its AWS SDK calls go to this slot's emulator
+            prep.request["env"] = {**env, **self.tools.sdk_env(task.region)}
         first, lint_later = self.first_round(prep) if prep.request is not None else (worker_outcomes(prep, []), None)
         artifacts = store.artifact_dir(task.id, variant)
         outcomes, findings, repairs = continue_with_repairs(
@@ -176,8 +181,9 @@ class Slot:
         first = self._run({**request, "stages": stages[:-1]}, prep, 0, last_of_variant=self.lint_seat is not None)
         lint_request = {**request, "stages": ["lint"]}
         lint = self.lint_seat.run if self.lint_seat is not None else self.run
-        if any(o.stage in CHAIN and o.status not in ("pass", "skipped") for o in first):
-            return first + lint(prep, lint_request), None
+        if prep.extract_outcome.status == "fail" or any(o.stage in CHAIN and o.status not in ("pass", "skipped")
+                                                        for o in first):
+            return first + lint(prep, lint_request), None  # repair rounds follow
         return first, self.lint_pool.submit(lint, prep, lint_request).result
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
@@ -215,6 +221,8 @@ class Slot:
                 continue
             w = self.worker
             assert w is not None
+            if done.get("aws_sdk"):
+                self.tools.sdk_used()
             self.last_rss_kb = w.rss_kb()
             self.peak_rss_kb = max(self.peak_rss_kb, self.last_rss_kb)
             if last_of_variant and (done.get("dirty") or w.served >= self.opts.recycle_after
@@ -318,7 +326,7 @@ def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profil
     for t in tasks:
         entry = None
         for v in variants:
-            if v not in t.responses:
+            if v not in t.variants:
                 continue
             if (t.id, v) in done:
                 entry = entry or choose_entry(t)
@@ -327,6 +335,22 @@ def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profil
                     continue
             todo.append((t, v))
     return todo, cached
+
+
+def harness_fault(slot, task: Task, variant: str, entry: Entry, created_at: str,
+                  trace: str) -> tuple[VariantResult, dict[str, list[dict]]]:
+    """A variant whose grading raised in the harness: an infra error of that variant (the traceback
+    in its ``harness-error.log``), a fresh worker for the next one."""
+    store = slot.store
+    log_dir = store.log_dir(task.id, variant)
+    (log_dir / "harness-error.log").write_text(trace, encoding="utf-8")
+    with contextlib.suppress(Exception):
+        slot.retire()
+    last = trace.strip().splitlines()[-1][:300]
+    work = store.root / "workspaces" / f"_fault{slot.index}"
+    prep = prepare(task, variant, entry, slot.profile, work, log_dir, variant_env(task, created_at))
+    result = infra_result(prep, f"harness error: {last} (see harness-error.log)", store.artifact_dir(task.id, variant))
+    return result, records(result, store.run_id)
 
 
 def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
@@ -359,7 +383,12 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                     task, variant = jobs.get_nowait()
                 except queue.Empty:
                     return
-                graded = slot.grade(task, variant, entry_for(task), created_at, stop)
+                try:
+                    graded = slot.grade(task, variant, entry_for(task), created_at, stop)
+                except RunFatal:
+                    raise
+                except Exception:  # noqa: BLE001 - a harness fault on this variant: recorded, the run goes on
+                    graded = harness_fault(slot, task, variant, entry_for(task), created_at, traceback.format_exc())
                 if graded is None:
                     return  # interrupted mid-variant: record nothing partial
                 result, recs = graded

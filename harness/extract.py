@@ -241,6 +241,8 @@ def extract(markdown: str) -> Extraction:
         except UnsafePath as exc:
             result.unmapped.append(UnmappedBlock(b.index, b.md_line, b.lang, "unsafe-path", str(exc), first))
             continue
+        while norm.startswith("lib/lib/"):  # a doubled project prefix ("## File: lib/lib/tap_stack.py")
+            norm = norm[len("lib/"):]
         if "/" not in norm:
             norm = _place_bare(norm, all_text)
         elif not norm.startswith(("lib/", "tests/", "test/")) and norm not in _ROOT_NAMES:

@@ -17,10 +17,11 @@ from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 from graders.classify import classify_defect
 
 from . import __version__
-from .bundles import Task
+from .bundles import REFERENCE, Task
+from .contract import Entry, response_entry
 from .extract import Extraction, extract
 from .toolchain import Profile
-from .workspace import Entry, Workspace, materialize, template_digest
+from .workspace import Workspace, materialize, reference_digest, reference_extraction, template_digest
 
 STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "validate", "plan", "rules", "checkov",
           "deploy")
@@ -91,6 +92,7 @@ class VariantResult:
     file_md_lines: dict[str, int] = field(default_factory=dict)  # where each file starts in the markdown
     wall_s: float = 0.0  # prepare to finish, as the engine measured it
     worker_rss_kb: int = 0  # the worker group's memory after this variant (0: no worker used)
+    contract: dict = field(default_factory=dict)  # the entry it was run through and the call it makes
 
     @property
     def worst_severity(self) -> str | None:
@@ -99,14 +101,17 @@ class VariantResult:
 
     @property
     def verdict(self) -> str:
+        """fail on a Critical/High finding even when a later stage could not run (an environment gap
+        cannot undo a defect already found); infra-error when the environment kept a stage from
+        judging and nothing else failed."""
         status = {o.stage: o.status for o in self.outcomes if o.round == 0}
+        if not any(f.endswith(".py") for f in self.files):
+            return "infra-error" if "infra-error" in status.values() else "no-code"
+        if self.worst_severity in ("Critical", "High"):
+            return "fail"
         if "infra-error" in status.values():
             return "infra-error"
-        if not any(f.endswith(".py") for f in self.files):
-            return "no-code"
-        if self.worst_severity in ("Critical", "High") or status.get("synth") != "pass":
-            return "fail"
-        return "pass"
+        return "fail" if status.get("synth") != "pass" else "pass"
 
     def counts(self) -> dict[str, int]:
         return {s: sum(f.severity == s for f in self.findings) for s in SEVERITIES}
@@ -116,8 +121,9 @@ def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
     """Content hash of everything that decides a variant's result: the cache key."""
     h = hashlib.sha256()
     parts = {
-        "response": task.responses[variant].read_text(encoding="utf-8"),
-        "entry": [entry.origin, entry.source],
+        "response": (reference_digest(task.reference_dir) if variant == REFERENCE and task.reference_dir
+                     else task.responses[variant].read_text(encoding="utf-8")),
+        "entry": [entry.origin, entry.path, entry.source],
         "metadata": task.metadata,
         "template": template_digest(),
         "toolchain": profile.digest,
@@ -140,40 +146,49 @@ def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
     if not py_files:
         signals.append({"kind": "no-code", "message": "the response has no Python files"})
     elif missing:
-        signals.append({"kind": "no-stack-module",
-                        "message": f"the entry point imports {', '.join(missing)} but the response has no "
-                                   + ", ".join(m.replace(".", "/") + ".py" for m in missing)})
-    if "tap.py" in extraction.files:
-        f = extraction.files["tap.py"]
-        signals.append({"kind": "entry-ignored", "message": f"response tap.py (line {f.md_line}) recorded; "
-                        f"the {ws.entry.origin} entry point was used", "md_line": f.md_line})
+        own = response_entry({p: f.text for p, f in extraction.files.items()})
+        signals.append({"kind": "no-stack-module", "response_entry": own,
+                        "message": f"the entry point {ws.entry.path} imports {', '.join(missing)} but the response "
+                                   "has no " + ", ".join(m.replace(".", "/") + ".py" for m in missing)
+                                   + (f" (its own app is {own})" if own else "")})
+    if ws.entry.path in extraction.files:
+        f = extraction.files[ws.entry.path]
+        signals.append({"kind": "entry-ignored", "message": f"response {f.path} (line {f.md_line}) recorded; "
+                        f"the {ws.entry.origin} entry point {ws.entry.path} was used", "md_line": f.md_line})
     for u in extraction.unmapped:
         signals.append({"kind": "unmapped-block", "block_kind": u.kind, "md_line": u.md_line, "lang": u.lang,
                         "message": f"block at line {u.md_line} ({u.lang or 'no language'}): {u.reason}",
                         "first_line": u.first_line})
     status = "fail" if any(s["kind"] in ("no-code", "no-stack-module") for s in signals) else "pass"
     return StageOutcome("extract", status, None, 0.0, signals,
-                        {"files": sorted(extraction.files), "entry": ws.entry.origin,
+                        {"files": sorted(extraction.files), "entry": ws.entry.origin, "entry_path": ws.entry.path,
                          "stack_modules": ws.entry.stack_modules})
 
 
 def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: Path, log_dir: Path,
             env: dict[str, str]) -> Prepared:
-    extraction = extract(task.responses[variant].read_text(encoding="utf-8"))
-    ws = materialize(work_dir, task, extraction, entry)
+    if variant == REFERENCE and task.reference_dir is not None:  # code as it is, no markdown
+        extraction = reference_extraction(task.reference_dir, entry)
+        ws = materialize(work_dir, task, extraction, entry, base=task.reference_dir)
+    else:
+        extraction = extract(task.responses[variant].read_text(encoding="utf-8"))
+        ws = materialize(work_dir, task, extraction, entry)
     outcome = _extract_outcome(extraction, ws)
     outcome.data["skipped_files"] = ws.skipped
     (log_dir / "extract.log").write_text(
-        "\n".join([f"entry: {entry.origin}", *(f"file: {p} <- line {f.md_line} ({f.how})"
+        "\n".join([f"entry: {entry.origin} {entry.path}" + (f" (cdktf.json app: {entry.app})" if entry.app else "")
+                   + (f"; {entry.note}" if entry.note else ""), *(f"file: {p} <- line {f.md_line} ({f.how})"
                                                for p, f in sorted(extraction.files.items())),
                    *(f"skipped: {p}: {why}" for p, why in ws.skipped.items()),
                    *(f"signal: {s['kind']}: {s['message']}" for s in outcome.signals)]) + "\n",
         encoding="utf-8")
     blocked = "extract failed" if outcome.status == "fail" else None
+    adoptable = any(sig.get("response_entry") for sig in outcome.signals)  # a repair round can run it
     request = None
-    if ws.lint_targets or not blocked:
+    if ws.lint_targets or not blocked or adoptable:
         request = {
-            "workspace": str(ws.root), "entry": "tap.py", "stack_modules": ws.entry.stack_modules,
+            "workspace": str(ws.root), "entry": entry.path, "stack_modules": ws.entry.stack_modules,
+            "contract_call": entry.call.as_record() if entry.call else None,
             "lint_files": ws.lint_targets, "static_files": ws.lint_targets, "rcfile": str(ws.rcfile),
             "log_dir": str(log_dir),
             "stages": list(WORKER_STAGES), "blocked": blocked, "env": env,
@@ -210,8 +225,10 @@ def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | Non
     return out
 
 
-def md_lines(extraction: Extraction) -> dict[str, int]:
-    return {p: f.md_line for p, f in extraction.files.items()}
+def md_lines(prep: Prepared) -> dict[str, int]:
+    """Where each file the workspace holds from the response starts in its markdown (files it
+    does not hold, such as a response's own entry point, and reference files have no place)."""
+    return {p: f.md_line for p, f in prep.extraction.files.items() if f.md_line and p in prep.workspace.files}
 
 
 def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
@@ -224,9 +241,9 @@ def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
             rule, message, defect = classify_defect(o.stage, sig)
             frames = sig.get("frames") or []
             file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
-            # the entry point belongs to the task: a response's own tap.py is never run, so a frame
-            # in tap.py has no place in the response's markdown
-            start = None if file == "tap.py" else file_md_lines.get(file or "")
+            # the entry point belongs to the task: a response's own entry file is never run, so a
+            # frame in it has no place in the response's markdown (file_md_lines leaves it out)
+            start = file_md_lines.get(file or "")
             md_line = sig.get("md_line") or (start + line - 1 if start is not None and line else None)
             findings.append(Finding(o.stage, rule.id, rule.severity, rule.title, message, file, line, md_line,
                                     rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
@@ -304,8 +321,14 @@ def finish(prep: Prepared, outcomes: list[StageOutcome], findings: list[Finding]
         outcomes=outcomes, findings=findings, artifacts=collect_artifacts(prep, first, artifact_dir),
         repairs=repairs,
         artifacts_repaired=collect_artifacts(prep, repaired, artifact_dir / "repaired") if repaired else [],
-        file_md_lines=md_lines(prep.extraction),
+        file_md_lines=md_lines(prep), contract=prep.workspace.entry.record(),
     )
+
+
+def infra_result(prep: Prepared, message: str, artifact_dir: Path) -> VariantResult:
+    """A variant the harness could not grade (its backend failed it twice, or a harness fault):
+    extraction as done, every worker stage an infra error, no code judged."""
+    return finish(prep, worker_outcomes(prep, [], infra=message), [], [], artifact_dir)
 
 
 def records(result: VariantResult, run_id: str, attempt: str | None = None) -> dict[str, list[dict]]:
@@ -326,6 +349,7 @@ def records(result: VariantResult, run_id: str, attempt: str | None = None) -> d
                       "artifacts": result.artifacts, "repairs": result.repairs,
                       "artifacts_repaired": result.artifacts_repaired, "file_md_lines": result.file_md_lines,
                       "wall_s": round(result.wall_s, 4), "worker_rss_kb": result.worker_rss_kb,
+                      "contract": result.contract,
                       **{f"n_{s.lower()}": n for s, n in counts.items()}}],
     }
 
@@ -340,4 +364,4 @@ def result_from_records(recs: dict[str, list[dict]]) -> VariantResult:
         task_id=v["task_id"], variant=v["variant"], input_hash=v["input_hash"], entry_origin=v["entry_origin"],
         files=v["files"], outcomes=outcomes, findings=findings, artifacts=v["artifacts"], repairs=v["repairs"],
         artifacts_repaired=v["artifacts_repaired"], file_md_lines=v["file_md_lines"], wall_s=v["wall_s"],
-        worker_rss_kb=v["worker_rss_kb"])
+        worker_rss_kb=v["worker_rss_kb"], contract=v.get("contract") or {})

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .bundles import Task
 from .toolchain import Profile
-from .workspace import template_text
+from .contract import template_text
 
 PROVIDER = "cdktf_cdktf_provider_aws"
 # Every stack's lint imports these: the cdktf core, constructs, the provider's root and its
@@ -47,7 +47,7 @@ def modules_for(jobs: list[tuple[Task, str]], profile: Profile) -> list[str]:
     found: dict[str, None] = dict.fromkeys(ALWAYS)
     for task, variant in jobs:
         try:
-            text = task.responses[variant].read_text(encoding="utf-8", errors="replace")
+            text = task.source_text(variant)
         except OSError:
             continue
         for name in named_modules(text):

@@ -2,7 +2,8 @@
 
 A pipeline that stops at the first exception shows one Critical failure per run; the reference
 analysis needed "multiple fix iterations" for three. After round 0 (the response as written),
-when an execution stage fails with a finding whose catalogue rule names a mechanical repair, the
+when an execution stage fails with a finding whose catalogue rule names a mechanical repair (or
+extraction found no module the task's entry imports, and the response has an app of its own), the
 repair is applied to the variant's workspace copy (never to the response) and the execution
 stages run again, up to ``MAX_ROUNDS`` times. Findings of round n are marked with the repairs
 they depend on; each repair is kept as a unified diff. Static and execution evidence of the same
@@ -18,6 +19,7 @@ from typing import Callable
 from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS
 
+from .contract import entry_stack_modules
 from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
 
 MAX_ROUNDS = 4
@@ -26,6 +28,21 @@ MAX_ROUNDS = 4
 def _diff(path: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         f"a/{path}", f"b/{path}"))
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _blocking(prep: Prepared, current: list[StageOutcome], findings: list[Finding], rnd: int) -> Finding | None:
+    """The finding the next repair starts from: in round 1 an extraction that found no stack module
+    (its repair runs the response's own app), else the failed execution stage's first finding."""
+    if rnd == 1 and prep.extract_outcome.status == "fail":
+        return next((f for f in findings if f.stage == "extract" and rule_by_id(f.rule_id).repair), None)
+    failed = next((o for o in current if o.stage in CHAIN and o.status == "fail"), None)
+    if failed is None:
+        return None
+    return next((f for f in findings if f.round == rnd - 1 and f.stage == failed.stage), None)
 
 
 def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
@@ -42,40 +59,46 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
     ``post_synth`` ran and take the place they would have had in ``first``."""
     late_outcomes = None
     if deferred is not None:
-        assert not any(o.stage in CHAIN and o.status == "fail" for o in first), "repairs would rewrite linted files"
+        assert prep.extract_outcome.status != "fail" and not any(o.stage in CHAIN and o.status == "fail" for o in first), \
+            "repairs would rewrite linted files"
         late_outcomes = post_synth([prep.extract_outcome, *first])  # post_synth reads only synth outcomes
         first = [*first, *deferred()]
     outcomes = [prep.extract_outcome, *first]
-    lines = md_lines(prep.extraction)
+    lines = md_lines(prep)
     findings = findings_for(outcomes, lines)
     repairs: list[dict] = []
     current = first
     root = prep.workspace.root
     files = {p: (root / p).read_text(encoding="utf-8") for p in prep.workspace.files
              if p.endswith(".py") and (root / p).is_file()}
+    response = {p: f.text for p, f in prep.extraction.files.items() if p.endswith(".py")}
+    request = prep.request
     for rnd in range(1, max_rounds + 1):
-        failed = next((o for o in current if o.stage in CHAIN and o.status == "fail"), None)
-        if failed is None or prep.request is None:
-            break
-        lead = next((f for f in findings if f.round == rnd - 1 and f.stage == failed.stage), None)
+        lead = _blocking(prep, current, findings, rnd)
         rule = rule_by_id(lead.rule_id) if lead else None
-        if lead is None or rule is None or rule.repair is None:
+        if request is None or lead is None or rule is None or rule.repair is None:
             break
         evidence = [lead.evidence] + [f.evidence for f in findings
                                       if f.stage == "static" and f.defect is not None and f.defect == lead.defect]
-        repair = REPAIRS[rule.repair](evidence, files)
+        repair = REPAIRS[rule.repair](evidence, files, response)
         if repair is None:
             break
         repair_id = f"R{rnd}"
-        diff = "".join(_diff(p, files[p], t) for p, t in sorted(repair.files.items()))
+        before = {p: files[p] if p in files else _read(root / p) for p in repair.files}
+        diff = "".join(_diff(p, before[p], t) for p, t in sorted(repair.files.items()))
         for p, text in repair.files.items():
+            (root / p).parent.mkdir(parents=True, exist_ok=True)
             (root / p).write_text(text, encoding="utf-8")
             files[p] = text
         repairs.append({"id": repair_id, "round": rnd, "kind": repair.kind, "rule_id": lead.rule_id,
                         "defect": lead.defect, "description": repair.description, "diff": diff})
-        with (Path(prep.request["log_dir"]) / "repairs.log").open("a", encoding="utf-8") as log:
+        with (Path(request["log_dir"]) / "repairs.log").open("a", encoding="utf-8") as log:
             log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
-        current = run_round({**prep.request, "stages": list(CHAIN), "blocked": None}, rnd)
+        request = {**request, "stages": list(CHAIN), "blocked": None}
+        if repair.entry is not None:  # from now on the response's own app runs, with its own imports
+            request.update(entry=repair.entry, stack_modules=entry_stack_modules(files[repair.entry]),
+                           contract_call=None)
+        current = run_round(request, rnd)
         outcomes += current
         findings += findings_for(current, lines, [r["id"] for r in repairs])
     if late_outcomes is None:

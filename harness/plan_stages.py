@@ -25,6 +25,7 @@ from graders.infra_signatures import infra_reason
 from graders.plan_policies import evaluate as evaluate_rego
 
 from . import schema_check, terraform
+from .contract import passed_values
 from .checkov_runner import CheckovRunner, CheckovUnavailable
 from .emulator import EmulatorError, MotoServer
 from .grade import Prepared, StageOutcome, portable
@@ -100,6 +101,31 @@ class PlanTools:
         if self._schema is None:
             self._schema = schema_check.load_schema(self.profile)
         return self._schema
+
+    def sdk_env(self, region: str) -> dict[str, str]:
+        """Where the response's own AWS SDK calls at synth time go: this slot's emulator, with a
+        ``default`` profile of mock credentials (some stacks open ``boto3.Session(profile_name=
+        "default")`` to look things up or create their state bucket while synthesizing, as the
+        reference pipeline let them against real AWS). Whatever an earlier variant's code wrote
+        there is reset first. {} when the emulator cannot start (the calls then fail offline)."""
+        try:
+            moto = self.moto()
+            moto.reset_if_dirty()
+        except (EmulatorError, OSError):
+            return {}
+        aws = self.root / "aws"
+        if not (aws / "credentials").is_file():
+            aws.mkdir(parents=True, exist_ok=True)
+            (aws / "config").write_text("[default]\noutput = json\n", encoding="utf-8")
+            (aws / "credentials").write_text("[default]\naws_access_key_id = testing\n"
+                                             "aws_secret_access_key = testing\n", encoding="utf-8")
+        return {"AWS_ENDPOINT_URL": moto.url, "AWS_CONFIG_FILE": str(aws / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials")}
+
+    def sdk_used(self) -> None:
+        """The response's code loaded the AWS SDK: it may have written to the emulator."""
+        if self._moto is not None:
+            self._moto.dirty = True
 
     def provider(self) -> terraform.ProviderServer:
         assert self.tf is not None
@@ -507,7 +533,7 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     for rel in synth.data.get("outputs", []):
         path = root / rel
         runs.append(StackRun(path.parent.name, json.loads(path.read_text(encoding="utf-8")), path.parent))
-    ctx_env = {"aws_region": env.get("AWS_REGION", ""), "environment_suffix": env.get("ENVIRONMENT_SUFFIX", "")}
+    passed = passed_values(prep.workspace.entry.source, env)  # what the contract rules judge against
     out: list = []
     timing: dict[str, float] = {}
 
@@ -562,14 +588,15 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     r_sigs: list[dict] = []
     rego_ran = []
     for r in runs:
-        ctx = Context(r.stack_dir, **ctx_env)
+        ctx = Context(r.stack_dir, passed)
         r_sigs += [dict(s, stack=r.name) for s in check_config(r.config, ctx)]
         if r.plan_json is not None:
             r_sigs += [dict(s, stack=r.name, construct=_construct(r.config, s.get("address")))
                        for s in evaluate_rego(r.plan_json)]
             rego_ran.append(r.name)
     out.append(StageOutcome("rules", "fail" if r_sigs else "pass", None, round(time.monotonic() - t0, 4), r_sigs,
-                            {"on_round": rnd, "rego_on": rego_ran or "no plan JSON: Rego policies not evaluated"}, rnd))
+                            {"on_round": rnd, "rego_on": rego_ran or "no plan JSON: Rego policies not evaluated",
+                             "entry_passes": passed}, rnd))
     # checkov
     if tools is None or not tools.opts.checkov:
         out.append(StageOutcome("checkov", "skipped", "checkov not requested", 0.0, [], {}, rnd))

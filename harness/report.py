@@ -12,13 +12,21 @@ from .results import Run
 STYLE = {"Critical": "bold red", "High": "red", "Medium": "yellow", "Low": "cyan", None: "green"}
 
 
+GOLD_VARIANTS = ("reference", "ideal")  # the task's gold: its reference code where graded, else its IDEAL
+
+
 def gold_status(run: Run) -> dict[str, str]:
-    """Per task: is its IDEAL usable as a reference? (separate from model failures)"""
-    out = {}
-    ideal = run.variants[run.variants["variant"] == "ideal"]
-    for _, row in ideal.iterrows():
-        out[row["task_id"]] = {"pass": "ok", "no-code": "no runnable code",
-                               "infra-error": "infra error"}.get(row["verdict"], f"fails ({row['worst_severity']})")
+    """Per task: does its gold (the reference where the run graded one, else the IDEAL) pass? A
+    failing gold marks the task as broken, apart from the model's failures."""
+    out: dict[str, str] = {}
+    for variant in GOLD_VARIANTS:
+        rows = run.variants[run.variants["variant"] == variant]
+        for _, row in rows.iterrows():
+            if row["task_id"] in out:
+                continue
+            status = {"pass": "ok", "no-code": "no runnable code", "infra-error": "infra error"}.get(
+                row["verdict"], f"broken ({row['worst_severity']})")
+            out[row["task_id"]] = f"{variant}: {status}"
     return out
 
 
@@ -30,7 +38,7 @@ def summary_table(run: Run) -> Table:
     table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
                   caption="C/H/M/L: findings by severity; plan: terraform plan of the stack as written (* of the "
                           "repaired copy); repaired: repairs applied in one pass and whether the repaired copy "
-                          "synthesizes; ideal: whether the task's IDEAL passes (gold check)")
+                          "synthesizes; gold: whether the task's reference (else its IDEAL) passes")
     for col in ("task", "variant", "verdict", "worst"):
         table.add_column(col, no_wrap=True)
     for sev in FAILURE_SEVERITIES:
@@ -38,7 +46,7 @@ def summary_table(run: Run) -> Table:
     table.add_column("synth", no_wrap=True)
     table.add_column("plan", no_wrap=True)
     table.add_column("repaired", no_wrap=True)
-    table.add_column("ideal", overflow="fold")
+    table.add_column("gold", overflow="fold")
     for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
         worst = row["worst_severity"] if isinstance(row["worst_severity"], str) else None
         table.add_row(
@@ -48,7 +56,7 @@ def summary_table(run: Run) -> Table:
             str(synth.get((row["task_id"], row["variant"]), "-")),
             plan.get((row["task_id"], row["variant"]), "-"),
             _repaired(row),
-            gold.get(row["task_id"], "-") if row["variant"] == "model" else "",
+            gold.get(row["task_id"], "-") if row["variant"] not in GOLD_VARIANTS else "",
         )
     return table
 

@@ -47,7 +47,7 @@ def rescore(src: Path, dest: Path) -> RunStore:
             entry_origin=v["entry_origin"], files=v["files"], outcomes=outcomes,
             findings=merge_findings(findings), artifacts=v["artifacts"], repairs=v.get("repairs") or [],
             artifacts_repaired=v.get("artifacts_repaired") or [], file_md_lines=v.get("file_md_lines") or {},
-            wall_s=v.get("wall_s", 0.0), worker_rss_kb=v.get("worker_rss_kb", 0),
+            wall_s=v.get("wall_s", 0.0), worker_rss_kb=v.get("worker_rss_kb", 0), contract=v.get("contract") or {},
         )
         for kind, recs in records(result, new.run_id, attempt=v["attempt"]).items():
             new.append(kind, recs)

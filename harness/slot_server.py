@@ -33,7 +33,7 @@ from .plan_stages import PlanOptions
 from .runstore import RunStore
 from .toolchain import DEFAULT_PROFILE
 from .workers import Limits
-from .workspace import choose_entry
+from .contract import choose_entry
 
 
 def options_to_json(opts: EngineOptions) -> dict:

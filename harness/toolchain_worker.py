@@ -13,6 +13,7 @@ executed by another interpreter and must not import the ``harness`` package.
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import gc
 import importlib
 import json
@@ -178,6 +179,50 @@ def preload() -> dict:
     return {"preload_s": round(time.monotonic() - t0, 3), "role": "toolchain", "provider": "lazy" if lazy else "eager"}
 
 
+# ---------------------------------------------------------------- the run's clock
+
+REAL_DATETIME = _dt.datetime
+
+
+@contextlib.contextmanager
+def fixed_clock(at: str | None):
+    """``datetime.now()`` / ``utcnow()`` / ``today()`` read the run's created_at while response and
+    entry code runs: task entry points tag every stack with ``CreatedAt=datetime.now()``, and the
+    same input must synthesize byte-identically wherever and whenever it is graded (the cache key
+    and warm == cold rest on it). ``from datetime import datetime`` done in that time binds the
+    fixed class; it is put back afterwards."""
+    try:
+        fixed = REAL_DATETIME.fromisoformat(at) if at else None
+    except ValueError:
+        fixed = None
+    if fixed is None:
+        yield
+        return
+    if fixed.tzinfo is None:
+        fixed = fixed.replace(tzinfo=_dt.timezone.utc)
+    stamp = fixed.timestamp()
+
+    class datetime(REAL_DATETIME):  # noqa: N801 - stands in for datetime.datetime
+        @classmethod
+        def now(cls, tz=None):
+            return cls.fromtimestamp(stamp, tz)
+
+        @classmethod
+        def utcnow(cls):
+            return cls.fromtimestamp(stamp, _dt.timezone.utc).replace(tzinfo=None)
+
+        @classmethod
+        def today(cls):
+            return cls.fromtimestamp(stamp)
+
+    datetime.__module__ = "datetime"
+    _dt.datetime = datetime
+    try:
+        yield
+    finally:
+        _dt.datetime = REAL_DATETIME
+
+
 # ---------------------------------------------------------------- signals from exceptions
 
 
@@ -270,9 +315,11 @@ def stage_instantiate(req: dict, state: dict) -> dict:
         captured.append(self)
 
     cdktf.App.synth = capture
-    sys.argv[:] = [os.path.join(req["workspace"], req["entry"])]
+    entry = os.path.join(req["workspace"], req["entry"])
+    sys.argv[:] = [entry]
+    sys.path.insert(0, os.path.dirname(entry))  # as `python <entry>` would (bin/main.py: bin/)
     try:
-        runpy.run_path(req["entry"], run_name="__main__")
+        runpy.run_path(entry, run_name="__main__")
     except SystemExit as exc:
         if exc.code not in (None, 0):
             raise StageFailed([{"kind": "exit", "type": "SystemExit", "message": f"exit status {exc.code}",
@@ -281,7 +328,12 @@ def stage_instantiate(req: dict, state: dict) -> dict:
         if isinstance(exc, KeyboardInterrupt):
             raise
         traceback.print_exc()
-        raise StageFailed([exception_signal(exc, req["workspace"])]) from None
+        sig = exception_signal(exc, req["workspace"])
+        sig["at_entry"] = bool(sig["frames"]) and sig["frames"][-1]["file"] == req["entry"]  # raised by the entry's own call
+        call = req.get("contract_call")
+        if sig["at_entry"] and call:
+            sig["call_keywords"], sig["stack_class"] = list(call["keywords"]), call["cls"]
+        raise StageFailed([sig]) from None
     finally:
         cdktf.App.synth = real_synth
     state["apps"] = captured
@@ -333,9 +385,8 @@ def stage_lint(req: dict, state: dict) -> dict:
 
 def stage_static(req: dict, state: dict) -> dict:
     """Parse the response (never run it) and check it against the installed toolchain."""
-    with open(os.path.join(req["workspace"], req["entry"]), encoding="utf-8") as fh:
-        entry = fh.read()
-    signals = toolchain_static.analyse(req["workspace"], req.get("static_files") or req["lint_files"], entry)
+    signals = toolchain_static.analyse(req["workspace"], req.get("static_files") or req["lint_files"],
+                                       req.get("contract_call"), req["stack_modules"])
     for s in signals:
         print(f"{s['file']}:{s['line']}: {s['kind']}: {s['message']}")
     if signals:
@@ -364,7 +415,7 @@ def grade(req: dict) -> None:
         log = os.path.join(req["log_dir"], f"{stage}.log")
         t0 = time.monotonic()
         status, signals, data, reason = "pass", [], {}, None
-        with output_to(log):
+        with output_to(log), fixed_clock(os.environ.get("HARNESS_CREATED_AT") if stage in CHAIN else None):
             try:
                 data = STAGES[stage](req, state) or {}
                 signals = data.pop("signals", [])
@@ -399,8 +450,9 @@ def main() -> None:
         t0 = time.monotonic()
         grade(req)
         t1 = time.monotonic()
+        aws_sdk = "botocore" in sys.modules and "botocore" not in snapshot.modules  # may have written to the emulator
         dirty = snapshot.restore(req["workspace"])
-        send({"event": "done", "id": req.get("id"), "rss_kb": rss_kb(), "dirty": dirty,
+        send({"event": "done", "id": req.get("id"), "rss_kb": rss_kb(), "dirty": dirty, "aws_sdk": aws_sdk,
               "duration_s": round(time.monotonic() - t0, 4), "restore_s": round(time.monotonic() - t1, 4)})
 
 

@@ -1,43 +1,36 @@
 """Workspace = the harness's cdktf-py template + one response's extracted files.
 
-The entry point belongs to the task, not to the response: a response's own ``tap.py`` is kept
-in the record but never run. Which ``tap.py`` runs is decided here, in one place:
-
-1. the task bundle's own ``tap.py`` (harness layout);
-2. for archive-layout tasks, the ``tap.py`` of the IDEAL_RESPONSE (the reference's contract,
-   which the prompt usually states; a fixed template alone wrongly breaks about one corpus task
-   in ten whose contract differs);
-3. the template's.
+The entry point belongs to the task, not to the response (``contract.py`` decides which one):
+it is written at its own path (``tap.py``, ``bin/main.py``, ...) and a response's file at that
+path is kept in the record but never run. The ``reference`` variant is the reference directory
+itself, copied as it is (Lambda sources and zips included, its tests left out).
 
 Every write goes through ``_write_inside`` so a response path can never leave the workspace.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from .bundles import Task
-from .extract import Extraction, extract
+from .contract import Entry, template_text
+from .extract import ExtractedFile, Extraction
 
 TEMPLATE_FILES = ("tap.py", "cdktf.json", "pylintrc", "lib/__init__.py")
-# Files the harness owns: a response's version is recorded, never written over the template's.
+# Files the harness owns: a response's version is recorded, never written over the task's. The
+# entry point's own path is added per task (``protected``).
 PROTECTED = {"tap.py", "cdktf.json", ".pylintrc", "pylintrc"}
+# Not part of the reference's app: its tests (they import the stack, they are not run by synth),
+# and what a checkout may carry.
+REFERENCE_SKIP = {"tests", "test", ".git", "__pycache__", "node_modules", "cdktf.out", ".gen", ".terraform"}
 
 
-@dataclass(frozen=True)
-class Entry:
-    source: str
-    origin: str  # "task" | "ideal" | "template"
-
-    @property
-    def stack_modules(self) -> list[str]:
-        """The ``lib.*`` modules the entry imports: what the import stage loads."""
-        return entry_stack_modules(self.source)
+def protected(entry: Entry) -> set[str]:
+    return PROTECTED | {entry.path}
 
 
 @dataclass
@@ -57,37 +50,12 @@ class Workspace:
         return self.root / ".pylintrc"
 
 
-def template_text(name: str) -> str:
-    return resources.files("harness.template").joinpath(name).read_text(encoding="utf-8")
-
-
 def template_digest() -> str:
     """Hash of the template: part of every result's cache key."""
     h = hashlib.sha256()
     for name in TEMPLATE_FILES:
         h.update(name.encode() + b"\0" + template_text(name).encode() + b"\0")
     return h.hexdigest()
-
-
-def entry_stack_modules(source: str) -> list[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
-            and n.level == 0 and (n.module == "lib" or n.module.startswith("lib."))]
-    return list(dict.fromkeys(mods))
-
-
-def choose_entry(task: Task) -> Entry:
-    if task.tap_py is not None:
-        return Entry(task.tap_py.read_text(encoding="utf-8"), "task")
-    if task.layout == "archive" and "ideal" in task.responses:
-        ideal = extract(task.responses["ideal"].read_text(encoding="utf-8"))
-        tap = ideal.files.get("tap.py")
-        if tap is not None and entry_stack_modules(tap.text):
-            return Entry(tap.text, "ideal")
-    return Entry(template_text("tap.py"), "template")
 
 
 def _write_inside(root: Path, rel: str, data: str | bytes) -> Path:
@@ -116,21 +84,65 @@ def clear_dir(dest: Path) -> None:
             child.unlink()
 
 
-def materialize(dest: Path, task: Task, extraction: Extraction, entry: Entry) -> Workspace:
-    """Build a fresh workspace in ``dest`` (emptied first, directory kept)."""
+def _tree_files(root: Path, skip: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, Path]]:
+    """Regular files under ``root`` (relative POSIX path, path), sorted; symlinks are neither
+    followed nor copied (one could point anywhere on the host); top-level names in ``skip`` left out."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):  # os.walk never descends into a symlinked dir
+        here = Path(dirpath)
+        if here == root:
+            dirnames[:] = [d for d in dirnames if d not in skip]
+        for name in filenames:
+            src = here / name
+            rel = src.relative_to(root).as_posix()
+            if src.is_symlink() or not src.is_file() or (here == root and name in skip):
+                continue
+            out.append((rel, src))
+    return sorted(out)
+
+
+def reference_extraction(ref: Path, entry: Entry) -> Extraction:
+    """The reference directory as an extraction: its text files (binary ones, such as Lambda
+    zips, are copied by ``materialize``), with no markdown lines to map back to."""
+    out = Extraction()
+    for rel, src in _tree_files(ref, REFERENCE_SKIP):
+        if rel in protected(entry):
+            continue
+        try:
+            text = src.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        out.files[rel] = ExtractedFile(rel, text, 0, -1, "reference")
+    return out
+
+
+def reference_digest(ref: Path) -> str:
+    """Hash of the reference's files: its variant's input, as the markdown is a response's."""
+    h = hashlib.sha256()
+    for rel, src in _tree_files(ref, REFERENCE_SKIP):
+        h.update(rel.encode() + b"\0" + src.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def materialize(dest: Path, task: Task, extraction: Extraction, entry: Entry, base: Path | None = None) -> Workspace:
+    """Build a fresh workspace in ``dest`` (emptied first, directory kept).
+
+    ``base``: a directory copied in first, byte for byte (the reference variant's code)."""
     clear_dir(dest)
     ws = Workspace(dest, entry)
-    if task.files_dir is not None:
-        for src in sorted(task.files_dir.rglob("*")):
-            if src.is_file() and not src.is_symlink():
-                _write_inside(dest, src.relative_to(task.files_dir).as_posix(), src.read_bytes())
-    _write_inside(dest, "tap.py", entry.source)
+    for tree, skip in ((task.files_dir, set()), (base, REFERENCE_SKIP)):
+        if tree is not None:
+            for rel, src in _tree_files(tree, skip):
+                _write_inside(dest, rel, src.read_bytes())
+    _write_inside(dest, entry.path, entry.source)
     _write_inside(dest, "cdktf.json", template_text("cdktf.json"))
     _write_inside(dest, ".pylintrc", template_text("pylintrc"))
-    _write_inside(dest, "lib/__init__.py", template_text("lib/__init__.py"))
+    if not (dest / "lib" / "__init__.py").exists():
+        _write_inside(dest, "lib/__init__.py", template_text("lib/__init__.py"))
+    owned = protected(entry)
     for path, f in sorted(extraction.files.items()):
-        if path in PROTECTED:
-            ws.skipped[path] = "owned by the task template; recorded, not used"
+        if path in owned:
+            ws.skipped[path] = "owned by the task (its entry point or project files); recorded, not used"
             continue
         try:
             _write_inside(dest, path, f.text)

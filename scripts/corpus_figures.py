@@ -54,6 +54,8 @@ def run_figures(run_dir: Path) -> None:
     print()
     print("variants whose repaired copy synthesizes: " + ", ".join(f"{k} {n}" for k, n in repaired.items()))
     plan_figures(run)
+    contract_figures(run)
+    reference_figures(run)
     if "--per-task" in sys.argv:
         print()
         print(gain.to_markdown(index=False))
@@ -91,6 +93,62 @@ def plan_figures(run) -> None:
               + (f" ({st.loc[task, ('reason', 'plan')]})" if isinstance(st.loc[task, ('reason', 'plan')], str) else "")
               + (f"; {len(bad)} finding(s), first: {first['rule_id']} {first['message'][:160]}" if first is not None
                  else ""))
+
+
+def contract_figures(run) -> None:
+    """The task-contract checks: the entry each variant ran through, contract rules against what
+    the entry passes, and provider gaps of the mirror kept out of the model's findings."""
+    from graders.config_rules import CONTRACT_PARAMETERS
+
+    v, f, o = run.variants, run.findings, run.outcomes
+    origins = v.groupby("variant")["entry_origin"].value_counts().unstack(fill_value=0)
+    print()
+    print("entry origin per variant:")
+    print()
+    print(origins.to_markdown())
+    passes = {(r.task_id, r.variant): set(((r.contract or {}).get("call") or {}).get("keywords") or {})
+              for r in v.itertuples()}
+    wrong = []
+    for rule, params in CONTRACT_PARAMETERS.items():
+        hits = f[f["rule_id"] == f"config.{rule}"]
+        wrong += [(r.task_id, r.variant, r.rule_id) for r in hits.itertuples()
+                  if not passes.get((r.task_id, r.variant), set()) & set(params)]
+    print()
+    print(f"contract-rule findings on a variant whose entry does not pass the parameter: {len(wrong)}"
+          + (": " + ", ".join(map(str, wrong)) if wrong else ""))
+    gaps = o[(o["status"] == "infra-error") & o["reason"].fillna("").str.contains("mirror holds no")]
+    keys = set(zip(gaps["task_id"], gaps["variant"]))
+    tf = f[f["stage"].isin(["validate", "plan", "deploy"]) & (f["severity"] != "Info")]
+    leaked = [k for k in zip(tf["task_id"], tf["variant"]) if k in keys]
+    print(f"variants whose stack needs a provider the mirror lacks: {len(keys)} "
+          f"({', '.join(sorted(f'{t}/{vv}' for t, vv in keys)) or 'none'}); model findings from validate/plan on "
+          f"them: {len(leaked)}")
+
+
+def reference_figures(run) -> None:
+    """The reference variants: how many pass each stage, and every one that fails, with the first
+    stage that failed and its first Critical/High finding (the README explains each)."""
+    v, o, f = run.variants, run.outcomes, run.findings
+    ref = v[v["variant"] == "reference"]
+    if not len(ref):
+        return
+    with_code = ref[ref["verdict"] != "no-code"]
+    first = o[(o["variant"] == "reference") & (o["round"] == 0)]
+    synth = set(first[(first["stage"] == "synth") & (first["status"] == "pass")]["task_id"])
+    print()
+    print(f"references: {len(ref)}, with code {len(with_code)}, synthesize {len(synth)} "
+          f"({len(synth) / max(1, len(with_code)):.0%}); verdicts: "
+          + ", ".join(f"{k} {n}" for k, n in ref["verdict"].value_counts().items()))
+    for r in ref[ref["verdict"] != "pass"].sort_values("task_id").itertuples():
+        st = first[first["task_id"] == r.task_id].set_index("stage")
+        failed = [s for s in st.index if st.loc[s, "status"] in ("fail", "infra-error")]
+        bad = f[(f["task_id"] == r.task_id) & (f["variant"] == "reference") & f["severity"].isin(["Critical", "High"])]
+        top = bad.iloc[0] if len(bad) else None
+        reason = next((st.loc[s, "reason"] for s in failed if isinstance(st.loc[s, "reason"], str)), "")
+        stages = ", ".join(f"{s} {st.loc[s, 'status']}" for s in failed)
+        print(f"- {r.task_id}: {r.verdict}; stages {stages}"
+              + (f" ({reason[:120]})" if reason else "")
+              + (f"; {top['severity']} {top['rule_id']}: {str(top['message'])[:140]}" if top is not None else ""))
 
 
 if __name__ == "__main__":

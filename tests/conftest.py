@@ -84,6 +84,19 @@ def examples_run(toolchain_ready, tmp_path_factory):
     return proc, load_run(out / "examples")
 
 
+# Corpus tasks whose contract differs from the template's (tests/test_task_contract.py).
+CONTRACT_SLICE = ["Pr7789", "Pr7958", "Pr7481", "Pr6739", "Pr6845", "Pr2364"]
+
+
+@pytest.fixture(scope="session")
+def contract_run(toolchain_ready, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", *(str(CORPUS / i) for i in CONTRACT_SLICE), "--variant", "all", "--out", str(out),
+                   "--run-id", "contract")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "contract")
+
+
 @pytest.fixture(scope="session")
 def slice_run(toolchain_ready, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")

@@ -24,8 +24,14 @@ GOOD = {
 }
 
 
-def rules_of(config: dict, root: Path, region: str = "us-east-1", suffix: str = "") -> list[str]:
-    return [classify("rules", s)[0].id for s in check_config(config, Context(root, region, suffix))]
+TEMPLATE_PASSES = {"environment_suffix": "", "state_bucket": "iac-rlhf-tf-states", "state_bucket_region": "us-east-1",
+                   "aws_region": "us-east-1", "default_tags": None}
+
+
+def rules_of(config: dict, root: Path, region: str = "us-east-1", suffix: str = "",
+             passed: dict | None = None) -> list[str]:
+    passes = {**TEMPLATE_PASSES, "aws_region": region, "environment_suffix": suffix} if passed is None else passed
+    return [classify("rules", s)[0].id for s in check_config(config, Context(root, passes))]
 
 
 def test_a_clean_config_has_no_findings(tmp_path: Path) -> None:
@@ -69,8 +75,28 @@ def test_environment_suffix_is_one_finding_per_stack(tmp_path: Path) -> None:
     cfg["resource"]["aws_s3_bucket"] = {"a": {"bucket": "logs-dev-1"}, "b": {"bucket": "logs-prod"},
                                         "c": {"bucket": "${var.x}"}}
     cfg["resource"]["aws_sqs_queue"] = {"q": {"name": "jobs"}}
-    signals = check_config(cfg, Context(tmp_path, "us-east-1", "dev"))
+    signals = check_config(cfg, Context(tmp_path, {**TEMPLATE_PASSES, "environment_suffix": "dev"}))
     suffix = [s for s in signals if s["rule"] == "environment-suffix"]
     assert len(suffix) == 1 and suffix[0]["count"] == 2
     assert "aws_s3_bucket.b.bucket='logs-prod'" in suffix[0]["message"] and "aws_sqs_queue.q" in suffix[0]["message"]
     assert classify("rules", suffix[0])[0].severity == "Medium"
+
+
+CONTRACT_RULES = {"config.backend-s3", "config.default-tags", "config.hard-coded-region", "config.environment-suffix"}
+
+
+def test_contract_rules_judge_only_what_the_entry_passes(tmp_path: Path) -> None:
+    """A task whose entry passes only environment_suffix (corpus Pr7789) cannot fault a stack for
+    ignoring a state bucket, tags or a region it never receives; one that passes them can."""
+    bare = {"provider": {"aws": [{"region": "eu-west-1"}]},
+            "resource": {"aws_s3_bucket": {"b": {"bucket": "logs-prod"}}}}
+    everything = set(rules_of(bare, tmp_path, region="us-east-1", suffix="dev"))
+    assert CONTRACT_RULES <= everything
+    assert not CONTRACT_RULES & set(rules_of(bare, tmp_path, passed={}))
+    only_suffix = set(rules_of(bare, tmp_path, passed={"environment_suffix": "dev"}))
+    assert only_suffix & CONTRACT_RULES == {"config.environment-suffix"}
+    # region passed under another name (Pr6343 passes region=, Pr7354 primary_region=)
+    for name in ("region", "primary_region"):
+        assert "config.hard-coded-region" in rules_of(bare, tmp_path, passed={name: "us-east-1"})
+    # a value only running the entry could tell (None) is not judged
+    assert "config.hard-coded-region" not in rules_of(bare, tmp_path, passed={"aws_region": None})

@@ -124,3 +124,8 @@ def test_every_corpus_response_extracts_safely(task_id: str, name: str) -> None:
         assert not path.startswith("/") and ".." not in path.split("/")
     again = extract(md)
     assert {p: f.text for p, f in again.files.items()} == {p: f.text for p, f in e.files.items()}
+
+
+def test_a_doubled_lib_prefix_is_collapsed() -> None:
+    md = "## File: lib/lib/tap_stack.py\n```python\nimport os\n\nclass TapStack:\n    pass\n```\n"
+    assert list(extract(md).files) == ["lib/tap_stack.py"]

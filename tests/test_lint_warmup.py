@@ -13,7 +13,7 @@ from harness.engine import EngineOptions, LintSeat, Slot
 from harness.grade import prepare
 from harness.runstore import RunStore
 from harness.toolchain import DEFAULT_PROFILE
-from harness.workspace import choose_entry
+from harness.contract import choose_entry
 
 from .conftest import CORPUS, stack_md, write_task
 

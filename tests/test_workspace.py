@@ -8,7 +8,8 @@ from pathlib import Path
 
 from harness.bundles import load_task
 from harness.extract import extract
-from harness.workspace import choose_entry, materialize, template_text
+from harness.contract import choose_entry, template_text
+from harness.workspace import materialize
 
 from .conftest import CORPUS, corpus_ids, write_task
 
@@ -47,8 +48,17 @@ def test_entry_precedence(tmp_path: Path) -> None:
     assert entry.origin == "ideal" and entry.stack_modules == ["lib.other"]
 
 
-def test_corpus_entry_origins_are_recorded() -> None:
-    origins = {i: choose_entry(load_task(CORPUS / i)).origin for i in corpus_ids()}
+def test_without_a_reference_an_archive_task_falls_back_to_the_ideal_entry(tmp_path: Path) -> None:
+    """Every corpus task has reference/ (tests/test_contract.py); without it the IDEAL's tap.py is
+    the contract where it states one in full, else the template's."""
+    origins = {}
+    for i in corpus_ids():
+        copy = tmp_path / i
+        copy.mkdir()
+        for f in (CORPUS / i).iterdir():
+            if f.is_file():
+                (copy / f.name).write_bytes(f.read_bytes())
+        origins[i] = choose_entry(load_task(copy)).origin
     assert set(origins.values()) <= {"ideal", "template"}
     assert origins["Pr4318"] == "ideal"  # its IDEAL states tap.py in full
 

@@ -1,0 +1,304 @@
+"""The task's contract: which entry point a response is run through, and what it passes the stack.
+
+A response is judged through the entry point the task itself runs, never the response's own and
+not a fixed template's: a template ``tap.py`` passing five parameters turns a task whose entry
+passes only ``environment_suffix`` into false ``contract`` / ``backend-s3`` / ``default-tags``
+findings. Which entry runs is decided here, in one place, first match wins:
+
+1. ``task``: the bundle's own ``tap.py`` (harness layout);
+2. ``reference``: the file the reference's ``cdktf.json`` ``"app"`` names (``pipenv run`` and
+   ``python``/``python3`` stripped: ``tap.py``, ``bin/main.py``, ...); when that file is missing
+   the reference's ``tap.py``;
+3. ``ideal``: the IDEAL_RESPONSE's file at the path the task's ``cdktf.json`` names, else its
+   ``tap.py`` (archive layout, where the IDEAL usually states the task's entry);
+4. ``template``: the harness's ``tap.py``.
+
+The entry's call of the stack class (keyword arguments, the types of their values, and the
+values that can be read statically, given the variant's environment) is parsed here too: it is
+what the contract rules judge a stack against (``graders/config_rules.py``) and what the variant
+record keeps. Pure parsing: nothing here runs an entry point.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .bundles import Task
+from .extract import extract
+
+TEMPLATE_ENTRY = "tap.py"
+_LAUNCHERS = {"pipenv", "run", "poetry", "uv", "env", "exec"}
+
+
+def template_text(name: str) -> str:
+    return resources.files("harness.template").joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class StackCall:
+    """The entry point's call of its stack class, as written."""
+
+    cls: str
+    module: str | None  # the lib.* module it is imported from
+    positional: int
+    keywords: dict[str, str]  # keyword -> type of the value passed (str, dict, list, ..., or "unknown")
+    line: int
+    star_kwargs: bool = False  # ``**kwargs`` in the call: the keyword set is not known
+
+    def as_record(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Entry:
+    source: str
+    origin: str  # "task" | "reference" | "ideal" | "template"
+    path: str = TEMPLATE_ENTRY  # where it sits in the workspace (what ``python <path>`` runs)
+    app: str | None = None  # the cdktf.json "app" it was read from
+    note: str = ""  # why a fallback was taken
+    call: StackCall | None = field(default=None, compare=False)
+
+    @property
+    def stack_modules(self) -> list[str]:
+        """The ``lib.*`` modules the entry imports: what the import stage loads."""
+        return entry_stack_modules(self.source)
+
+    def record(self) -> dict:
+        """What the variant record keeps of the contract."""
+        return {"origin": self.origin, "path": self.path, "app": self.app, "note": self.note,
+                "call": self.call.as_record() if self.call else None}
+
+
+def entry_stack_modules(source: str) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+            and n.level == 0 and (n.module == "lib" or n.module.startswith("lib."))]
+    return list(dict.fromkeys(mods))
+
+
+def app_script(app: str) -> str | None:
+    """The Python file a cdktf.json ``"app"`` command runs (``pipenv run python3 bin/tap.py`` ->
+    ``bin/tap.py``), or None when it runs no ``.py`` file."""
+    try:
+        words = shlex.split(app)
+    except ValueError:
+        words = app.split()
+    for w in words:
+        if w in _LAUNCHERS or w.startswith("-") or w.split("/")[-1].startswith("python"):
+            continue
+        return w.removeprefix("./") if w.endswith(".py") else None
+    return None
+
+
+def _cdktf_app(path: Path) -> str | None:
+    try:
+        return _json_app(path.read_text(encoding="utf-8"))
+    except OSError:
+        return None
+
+
+def _from_reference(task: Task) -> Entry | None:
+    ref = task.reference_dir
+    if ref is None:
+        return None
+    app = _cdktf_app(ref / "cdktf.json")
+    script = app_script(app) if app else None
+    if script and (ref / script).is_file():
+        return _entry(ref / script, "reference", script, app)
+    if (ref / TEMPLATE_ENTRY).is_file():
+        note = f"cdktf.json app {app!r} names {script}, which the reference lacks" if script else ""
+        return _entry(ref / TEMPLATE_ENTRY, "reference", TEMPLATE_ENTRY, app, note)
+    return None
+
+
+def _from_ideal(task: Task) -> Entry | None:
+    if task.layout != "archive" or "ideal" not in task.responses:
+        return None
+    files = extract(task.responses["ideal"].read_text(encoding="utf-8")).files
+    app = _cdktf_app(task.root / "cdktf.json")
+    script = app_script(app) if app else None
+    for path in dict.fromkeys(p for p in (script, TEMPLATE_ENTRY) if p):
+        f = files.get(path)
+        if f is not None and entry_stack_modules(f.text):
+            return Entry(f.text, "ideal", path, app if path == script else None, call=stack_call(f.text))
+    return None
+
+
+def _entry(file: Path, origin: str, path: str, app: str | None = None, note: str = "") -> Entry:
+    source = file.read_text(encoding="utf-8")
+    return Entry(source, origin, path, app, note, stack_call(source))
+
+
+def choose_entry(task: Task) -> Entry:
+    if task.tap_py is not None:
+        return _entry(task.tap_py, "task", TEMPLATE_ENTRY)
+    found = _from_reference(task) or _from_ideal(task)
+    if found is not None:
+        return found
+    source = template_text(TEMPLATE_ENTRY)
+    return Entry(source, "template", TEMPLATE_ENTRY, call=stack_call(source))
+
+
+# ---------------------------------------------------------------- the stack call
+
+
+def _imported_classes(tree: ast.Module) -> dict[str, str]:
+    """Names the entry imports from ``lib.*`` -> their module."""
+    out = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and n.module and n.level == 0 and n.module.split(".")[0] == "lib":
+            for a in n.names:
+                out[a.asname or a.name] = n.module
+    return out
+
+
+def _assignments(tree: ast.Module) -> dict[str, ast.expr]:
+    """Names bound once, by a simple ``name = value``, anywhere in the entry (module level or
+    ``main()``). A name bound twice (``if os.path.exists(f): region = ... else: region = ...``),
+    or also by a loop, a ``with`` or an import, is left out: parsing cannot tell which value it holds."""
+    values: dict[str, ast.expr] = {}
+    bound: dict[str, int] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            values[n.targets[0].id] = n.value
+        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
+            values[n.target.id] = n.value
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            bound[n.id] = bound.get(n.id, 0) + 1
+    return {k: v for k, v in values.items() if bound.get(k) == 1}
+
+
+def _is_env_read(call: ast.Call) -> str | None:
+    """``os.getenv`` / ``os.environ.get`` / ``getenv``: the function's dotted name, else None."""
+    f = call.func
+    name = ast.unparse(f)
+    return name if name in ("os.getenv", "getenv", "os.environ.get", "environ.get") else None
+
+
+def _type_of(expr: ast.expr, names: dict[str, ast.expr], depth: int = 0) -> str:
+    if depth > 8:
+        return "unknown"
+    if isinstance(expr, ast.Constant):
+        return type(expr.value).__name__
+    if isinstance(expr, (ast.Dict, ast.DictComp)):
+        return "dict"
+    if isinstance(expr, (ast.List, ast.ListComp)):
+        return "list"
+    if isinstance(expr, ast.Tuple):
+        return "tuple"
+    if isinstance(expr, ast.JoinedStr):
+        return "str"
+    if isinstance(expr, ast.Name):
+        return _type_of(names[expr.id], names, depth + 1) if expr.id in names else "unknown"
+    if isinstance(expr, ast.BoolOp):
+        kinds = {_type_of(v, names, depth + 1) for v in expr.values} - {"NoneType"}
+        return kinds.pop() if len(kinds) == 1 else "unknown"
+    if isinstance(expr, ast.Subscript) and ast.unparse(expr.value) in ("os.environ", "environ"):
+        return "str"
+    if isinstance(expr, ast.Call):
+        if _is_env_read(expr):
+            return "str"
+        if isinstance(expr.func, ast.Name) and expr.func.id in ("str", "int", "float", "bool", "dict", "list"):
+            return expr.func.id
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left = _type_of(expr.left, names, depth + 1)
+        return left if left == _type_of(expr.right, names, depth + 1) else "unknown"
+    return "unknown"
+
+
+def stack_call(source: str) -> StackCall | None:
+    """The entry's call of a class it imports from ``lib.*`` (the one with most keywords when it
+    builds several), or None when there is none to read."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    classes = _imported_classes(tree)
+    names = _assignments(tree)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+             and n.func.id in classes]
+    if not calls:
+        return None
+    call = max(calls, key=lambda c: (len(c.keywords), -c.lineno))
+    return StackCall(call.func.id, classes[call.func.id], len(call.args),
+                     {k.arg: _type_of(k.value, names) for k in call.keywords if k.arg is not None},
+                     call.lineno, any(k.arg is None for k in call.keywords))
+
+
+def _value_of(expr: ast.expr, names: dict[str, ast.expr], env: dict[str, str], depth: int = 0) -> str | None:
+    """A string the expression evaluates to under ``env``, where parsing alone can tell."""
+    if depth > 8:
+        return None
+    if isinstance(expr, ast.Constant):
+        return expr.value if isinstance(expr.value, str) else None
+    if isinstance(expr, ast.Name):
+        return _value_of(names[expr.id], names, env, depth + 1) if expr.id in names else None
+    if isinstance(expr, ast.BoolOp) and isinstance(expr.op, ast.Or):
+        for v in expr.values:
+            got = _value_of(v, names, env, depth + 1)
+            if got:
+                return got
+        return None
+    if isinstance(expr, ast.Subscript) and ast.unparse(expr.value) in ("os.environ", "environ"):
+        key = _value_of(expr.slice, names, env, depth + 1)
+        return env.get(key) if key else None
+    if isinstance(expr, ast.Call) and _is_env_read(expr) and expr.args:
+        key = _value_of(expr.args[0], names, env, depth + 1)
+        if key is None:
+            return None
+        if key in env:
+            return env[key]
+        return _value_of(expr.args[1], names, env, depth + 1) if len(expr.args) > 1 else None
+    return None
+
+
+def passed_values(source: str, env: dict[str, str]) -> dict[str, str | None]:
+    """Every keyword the entry passes its stack -> the string value it passes under ``env`` (None
+    where that cannot be read without running it). What the contract rules judge against."""
+    call = stack_call(source)
+    if call is None:
+        return {}
+    tree = ast.parse(source)
+    names = _assignments(tree)
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n, "lineno", 0) == call.line
+                and isinstance(n.func, ast.Name) and n.func.id == call.cls)
+    return {k.arg: _value_of(k.value, names, env) for k in node.keywords if k.arg is not None}
+
+
+# ---------------------------------------------------------------- the response's own app
+
+_APP_PREFERENCE = ("tap.py", "main.py", "app.py", "bin/tap.py", "bin/main.py", "bin/app.py", "lib/main.py", "lib/app.py")
+
+
+def response_entry(files: dict[str, str]) -> str | None:
+    """The response's own app file, for a response whose modules do not fit the task's entry: the
+    file its own cdktf.json names, else a file that builds ``App()`` and calls ``.synth()``
+    (``tap.py``, ``main.py``, ``bin/...`` first). Grading runs it only as a repair
+    (``adopt-response-entry``), so the later stages can still judge the response's configuration."""
+    def builds_app(text: str) -> bool:
+        return "App(" in text and ".synth()" in text
+
+    own = app_script(_json_app(files.get("cdktf.json", "")) or "")
+    if own and own in files and builds_app(files[own]):
+        return own
+    apps = [p for p, t in files.items() if p.endswith(".py") and builds_app(t)]
+    ranked = sorted(apps, key=lambda p: (_APP_PREFERENCE.index(p) if p in _APP_PREFERENCE else len(_APP_PREFERENCE),
+                                         p.count("/"), p))
+    return ranked[0] if ranked else None
+
+
+def _json_app(text: str) -> str | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    app = data.get("app") if isinstance(data, dict) else None
+    return app if isinstance(app, str) else None
