@@ -17,6 +17,9 @@ SIGNATURES: tuple[tuple[str, str], ...] = (
                                            r"|UnknownOperationException|InvalidAction"),
     ("emulator: unreachable", r"connection refused|dial tcp 127\.0\.0\.1:\d+"),
     ("emulator: internal error", r"StatusCode: 500"),
+    # A data source looking up what exists in the pipeline's account or AWS's public catalogue (a
+    # secret, an SSM parameter, an AMI): the empty emulator has none of it, so its absence says nothing.
+    ("emulator: pre-existing resource not found", r"reading .{0,200}: couldn't find resource"),
     ("mirror: provider not held", r"Failed to query available provider packages|provider registry\.terraform\.io/\S+ "
                                   r"was not found in any of the search locations|Failed to install provider"),
     ("offline: module source not reachable", r"Failed to download module|Module not installed"),

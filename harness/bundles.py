@@ -23,6 +23,7 @@ A broken bundle raises ``BundleError`` whose text is one line naming the file an
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,15 @@ class Task:
 
     @property
     def region(self) -> str:
-        return str(self.metadata.get("region") or "us-east-1")
+        """The task's region: its metadata's, else the one its reference pipeline read from the
+        reference's ``lib/AWS_REGION`` (31 corpus references carry one; most metadata has no region)."""
+        if self.metadata.get("region"):
+            return str(self.metadata["region"])
+        if self.reference_dir is not None and (self.reference_dir / "lib" / "AWS_REGION").is_file():
+            region = (self.reference_dir / "lib" / "AWS_REGION").read_text(encoding="utf-8", errors="replace").strip()
+            if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+                return region
+        return "us-east-1"
 
 
 def is_task_dir(path: Path) -> bool:

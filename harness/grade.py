@@ -125,6 +125,7 @@ def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
                      else task.responses[variant].read_text(encoding="utf-8")),
         "entry": [entry.origin, entry.path, entry.source],
         "metadata": task.metadata,
+        "region": task.region,  # metadata's, or the reference's lib/AWS_REGION
         "template": template_digest(),
         "toolchain": profile.digest,
         "harness": __version__,

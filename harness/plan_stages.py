@@ -572,7 +572,9 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
         out.append(StageOutcome("plan", "skipped", f"skipped: {det_reason}", 0.0, [], {}, rnd))
     else:
         p_state = _worst([r.plan_state for r in runs])
-        p_reason = next((r.plan_reason for r in runs if r.plan_reason), None) if p_state == "skipped" else None
+        p_reason = (next((r.plan_reason for r in runs if r.plan_reason), None) if p_state == "skipped" else
+                    next((f"{sig['reason']}: {sig.get('message', '')}" for r in runs for sig in r.plan
+                          if sig.get("kind") == "infra"), None) if p_state == "infra-error" else None)
         plans = []
         if artifact_dir is not None:
             for r in runs:

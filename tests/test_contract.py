@@ -83,3 +83,10 @@ def test_response_entry_prefers_the_response_cdktf_json_then_known_names() -> No
 
 def test_stack_call_is_none_without_a_stack_class() -> None:
     assert stack_call("from lib.main import app\napp.synth()\n") is None  # Pr7954's entry builds nothing itself
+
+
+def test_the_task_region_falls_back_to_the_references_aws_region_file() -> None:
+    """Most corpus metadata has no region; the reference pipeline read lib/AWS_REGION."""
+    assert load_task(CORPUS / "Pr2735").region == "us-west-2"
+    assert load_task(CORPUS / "Pr4892").region == "ca-central-1"
+    assert load_task(CORPUS / "Pr7438").region == "us-east-1"  # metadata says so

@@ -211,6 +211,9 @@ def test_infra_signatures_name_the_environment_not_the_model() -> None:
     assert infra_reason("creating X: operation error Foo: https response error StatusCode: 500, InternalError")
     assert infra_reason("Error: Failed to query available provider packages") == "mirror: provider not held"
     assert infra_reason("The ListTagsForResource action has not been implemented") == "emulator: API not implemented"
+    # corpus Pr6426's reference reads a secret its pipeline's account holds; the empty emulator has none
+    assert infra_reason("reading Secrets Manager Secret (rds-password-dev): couldn't find resource") == \
+        "emulator: pre-existing resource not found"
     assert infra_reason("Missing required argument: The argument \"role\" is required") is None
 
 
