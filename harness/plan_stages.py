@@ -567,6 +567,8 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     pv = sum(s["kind"] == "provider-version" for s in v_sigs)
     if pv and v_state == "pass":
         v_reason = f"{pv} provider-version difference(s) between the mirror and the pinned provider package"
+    if v_state == "infra-error":  # name the environment's gap (a provider the mirror lacks, a timeout)
+        v_reason = next((f"{s['reason']}: {s.get('message', '')}" for s in v_sigs if s.get("kind") == "infra"), v_reason)
     out.append(StageOutcome("validate", v_state, v_reason, _seconds(runs, "validate", timing), v_sigs, tf_data, rnd))
     if not tf_ok:
         out.append(StageOutcome("plan", "skipped", f"skipped: {det_reason}", 0.0, [], {}, rnd))

@@ -116,7 +116,8 @@ def contract_figures(run) -> None:
     print()
     print(f"contract-rule findings on a variant whose entry does not pass the parameter: {len(wrong)}"
           + (": " + ", ".join(map(str, wrong)) if wrong else ""))
-    gaps = o[(o["status"] == "infra-error") & o["reason"].fillna("").str.contains("mirror holds no")]
+    gaps = o[(o["status"] == "infra-error") & o["signals"].map(
+        lambda sigs: any(s.get("reason") == "mirror: provider not held" for s in sigs or []))]
     keys = set(zip(gaps["task_id"], gaps["variant"]))
     tf = f[f["stage"].isin(["validate", "plan", "deploy"]) & (f["severity"] != "Info")]
     leaked = [k for k in zip(tf["task_id"], tf["variant"]) if k in keys]
