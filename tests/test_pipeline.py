@@ -107,7 +107,10 @@ def test_slice_gold_check_and_no_infra_errors(slice_run) -> None:
     assert v[("Pr4318", "ideal")] == "fail"  # its IDEAL imports S3BucketVersioning, absent from provider 21.20
     assert "no runnable code" in proc.stdout
     reach = stage_reach(run)
-    assert reach.loc["ideal", "synth"] == 2 and reach.loc["model", "variants"] == len(SLICE)
+    # Pr7427, Pr4931, and Pr6343: run through its task's reference entry (region=, cidr_block=), its
+    # IDEAL creates its state bucket with boto3 at synth time, against the slot's emulator
+    assert reach.loc["ideal", "synth"] == 3 and reach.loc["model", "variants"] == len(SLICE)
+    assert v[("Pr6343", "ideal")] == "pass"
 
 
 def test_results_frames_have_the_documented_columns(slice_run) -> None:
