@@ -229,6 +229,8 @@ def fixed_clock(at: str | None):
 def _frames(tb, workspace: str) -> list[dict]:
     out = []
     for fs in traceback.extract_tb(tb):
+        if fs.filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>: no file (a relative
+            continue  # name would resolve under the workspace, the cwd, and pass for one of its files)
         path = os.path.realpath(fs.filename)
         if path.startswith(workspace + os.sep):
             out.append({"file": os.path.relpath(path, workspace), "line": fs.lineno,

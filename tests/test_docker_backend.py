@@ -50,7 +50,9 @@ def grading_image() -> str:
 
 
 def _containers(run_id: str) -> list:
-    return image.client().containers.list(all=True, filters={"label": f"{LABEL}.run={run_id}"})
+    """The run's containers. The low-level listing: the high-level one fetches each container again
+    and raises NotFound for one the run is removing meanwhile (seen in CI)."""
+    return image.client().api.containers(all=True, filters={"label": f"{LABEL}.run={run_id}"})
 
 
 def _keyed(run) -> tuple[list, list, list]:
@@ -185,7 +187,7 @@ def test_interrupted_run_leaves_no_container(grading_image, tmp_path, sig) -> No
             proc.kill()
             proc.wait()
         for c in _containers(run_id):
-            c.remove(force=True)
+            image.client().api.remove_container(c["Id"], force=True)
 
 
 def test_clean_removes_containers_of_dead_runs_only(grading_image) -> None:

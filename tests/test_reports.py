@@ -34,7 +34,7 @@ def test_analysis_has_the_reference_structure_and_severities(pr7427_analysis) ->
     ref = REFERENCE.read_text()
     # every failure of the reference document, found by the graders, at the reference's severity
     expected = {"Provider class name does not exist": "Critical",
-                "TapStack constructor does not match the tap.py contract": "Critical",
+                "Stack constructor does not match the task's entry point": "Critical",
                 "Plain dict where a typed struct is required": "Critical",
                 "No S3 backend": "High", "AWS provider without default_tags": "High",
                 "File encoding not specified": "High", "A/AAAA record does not hold an IP address": "High",
