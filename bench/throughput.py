@@ -133,6 +133,12 @@ def main() -> None:
         print(f"shared lint process warm-up (in no variant's stage time): {warmup.get('seconds', 0):.1f} s parsing "
               f"{warmup.get('modules', 0)} modules; validate read off the plan for {stacks_read_off} of "
               f"{stacks_validated} stacks terraform validated")
+        checks = warm.variants["integrity_s"].astype(float) if "integrity_s" in warm.variants else None
+        if checks is not None:
+            walls = warm.variants["wall_s"].astype(float)
+            print(f"worker integrity check after each variant (in its wall time): median {checks.median():.3f} s, "
+                  f"max {checks.max():.3f} s, against a median variant of {walls.median():.2f} s "
+                  f"({checks.sum() / walls.sum():.1%} of the variants' wall time summed)")
 
 
 if __name__ == "__main__":

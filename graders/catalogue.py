@@ -40,7 +40,8 @@ class Rule:
     defect: str | None = None
 
 
-EXEC = "*"
+EXEC = "*"  # the stages that run the response's code: import, instantiate, synth
+ANY = "any"  # any stage (what a worker finds after the response's code ran, attached to a stage)
 
 # Texts shared by a static rule and its execution twin (same defect, seen two ways).
 PROVIDER_NAME = ("Provider class name does not exist",
@@ -116,6 +117,14 @@ RULES: tuple[Rule, ...] = (
          "The entry point imports a stack module that the response does not provide.",
          "Provide the module the entry point imports (usually lib/tap_stack.py defining TapStack).",
          {"kind": "no-stack-module"}, "{message}", repair="adopt-response-entry"),
+    Rule("extract.not-utf8", "extract", "Medium", "Response is not valid UTF-8",
+         "The response holds bytes that are not UTF-8 (a corrupted or mis-encoded answer); they were "
+         "replaced by U+FFFD and the response graded as decoded.", "Answer in UTF-8 text.",
+         {"kind": "not-utf8"}),
+    Rule("extract.unsafe-file", "extract", "Info", "Bundle file not copied",
+         "A file of the task bundle (files/ or reference/) is a symbolic link; links are never followed or "
+         "copied into a workspace (one could point anywhere on the host).", "Ship regular files.",
+         {"kind": "unsafe-file"}),
     Rule("extract.unmapped-module", "extract", "Info", "Whole module without a file name",
          "A complete Python module was written without naming its file, so it cannot be placed.",
          "Name every file with a heading such as '## File: lib/x.py'.",
@@ -156,6 +165,11 @@ RULES: tuple[Rule, ...] = (
          "A resource, data source or struct is given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.", {"kind": "static-unknown-arg"}, "{message}", defect="{defect}"),
     # --- import / instantiate / synth ----------------------------------------------------------
+    Rule("exec.disk-limit", EXEC, "Critical", "File size or disk limit exceeded",
+         "The code wrote more than the grading sandbox allows (one file over the size bound, or the "
+         "workspace's disk full).", "Do not write large files during synthesis.",
+         {"kind": "exception", "message": r"File too large|No space left on device|\[Errno 27\]|\[Errno 28\]"},
+         "{type}: {message_head}"),
     Rule("import.provider-class-name", EXEC, "Critical", *PROVIDER_NAME,
          {"kind": "exception", "type": "ImportError", "from_module": r"^cdktf_cdktf_provider_aws\b"},
          "cannot import {missing_name} from {from_module}", repair="rename-import", defect="import:{from_module}:{missing_name}"),
@@ -206,6 +220,10 @@ RULES: tuple[Rule, ...] = (
     Rule("jsii.error", EXEC, "Critical", "jsii runtime error",
          "The CDKTF runtime rejected a value or a call.", "Read the message; fix the value's type or shape.",
          {"kind": "exception", "qualified_type": r"^jsii\."}, "{type}: {message_head}"),
+    Rule("synth.invalid-output", ANY, "Critical", "Synthesized stack cannot be judged",
+         "The stack's cdk.tf.json is not a JSON object (something overwrote it after synth), or holds "
+         "more resources than the harness plans; no later stage could judge it.",
+         "Let synthesis write the configuration, and keep stacks to a deployable size.", {"kind": "invalid-output"}),
     Rule("synth.no-synth-call", "synth", "Critical", "Entry point never synthesized",
          "The app was built but app.synth() was never called.", "Call app.synth() in the entry point.",
          {"kind": "no-synth"}),
@@ -224,6 +242,24 @@ RULES: tuple[Rule, ...] = (
     Rule("exec.resource-limit", EXEC, "Critical", "Resource limit exceeded",
          "The response used more memory or processes than a grading sandbox allows.",
          "Do not allocate unbounded memory or start processes during synthesis.", {"kind": "resource-limit"}),
+    Rule("exec.toolchain-tampered", ANY, "Critical", "Response changed the toolchain it ran in",
+         "The response's code rebound names of the toolchain or the standard library (a class's method, "
+         "a builtin, a signal or import hook, jsii state) in the warm process that grades many responses; "
+         "it would change every later response's result. The worker was replaced before the next variant.",
+         "Do not monkeypatch libraries or interpreter hooks from stack code.", {"kind": "toolchain-tampered"}),
+    Rule("exec.parent-killed", ANY, "Critical", "Response signalled the process that started it",
+         "The response's code killed its parent process (the grading worker's guard).",
+         "Do not signal processes the stack did not start.", {"kind": "parent-killed"}),
+    Rule("exec.sandbox-refused", ANY, "Critical", "Response did what the grading sandbox refuses",
+         "While synthesizing, the code reached the network beyond the local emulator, wrote outside its "
+         "workspace, read the host's home or secret files, or signalled a process it did not start. "
+         "Synthesis must be self-contained.",
+         "Synthesize from the code and files of the project only.", {"kind": "sandbox-policy"},
+         "{what}: {message}"),
+    Rule("exec.left-behind", ANY, "High", "Response left processes or threads running",
+         "Code the response ran started a process or thread that was still running when its stage ended "
+         "(a daemon, a background job); it was ended by the harness.",
+         "Do not start background work during synthesis, or wait for it.", {"kind": "left-behind"}),
     Rule("instantiate.error", "instantiate", "Critical", "Building the stack raised",
          "The stack's constructor (or code it calls) raised while the entry point built the app.",
          "Read the traceback; fix the failing call.", {"kind": "exception"}, "{type}: {message_head}"),

@@ -10,7 +10,7 @@ import re
 import string
 from collections import defaultdict
 
-from .catalogue import EXEC, PYLINT_RULES, RULES, Rule
+from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
 
 EXEC_STAGES = ("import", "instantiate", "synth")
 
@@ -29,7 +29,9 @@ def derived(signal: dict) -> dict:
 
 
 def _matches(rule: Rule, stage: str, sig: dict) -> bool:
-    if rule.stage == EXEC:
+    if rule.stage == ANY:
+        pass
+    elif rule.stage == EXEC:
         if stage not in EXEC_STAGES:
             return False
     elif rule.stage != stage:

@@ -65,7 +65,7 @@ class Task:
         if variant == REFERENCE and self.reference_dir is not None:
             return "\n".join(p.read_text(encoding="utf-8", errors="replace")
                              for p in sorted(self.reference_dir.rglob("*.py")) if p.is_file() and not p.is_symlink())
-        return self.responses[variant].read_text(encoding="utf-8", errors="replace")
+        return read_response(self.responses[variant])[0]
 
     @property
     def region(self) -> str:
@@ -78,6 +78,17 @@ class Task:
             if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
                 return region
         return "us-east-1"
+
+
+def read_response(path: Path) -> tuple[str, str | None]:
+    """A response's markdown as text, and what was wrong with its encoding (None: valid UTF-8).
+    Bytes that are not UTF-8 become U+FFFD: the response is still graded, the problem is a finding."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", errors="replace")
+        return text, f"not UTF-8: {text.count(chr(0xFFFD))} undecodable byte sequence(s), the first at byte {exc.start}"
 
 
 def is_task_dir(path: Path) -> bool:
@@ -127,11 +138,6 @@ def load_task(root: Path) -> Task:
     reference = root / REFERENCE if (root / REFERENCE / "cdktf.json").is_file() else None
     if not responses and reference is None:
         raise BundleError(root, "no MODEL_RESPONSE.md, IDEAL_RESPONSE.md, responses/*.md or reference/cdktf.json")
-    for md in responses.values():
-        try:
-            md.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise BundleError(md, f"not UTF-8 text: {exc}") from exc
     task_id = str(meta.get("id") or root.name)
     return Task(
         id=task_id,

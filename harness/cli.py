@@ -20,7 +20,7 @@ from . import __version__, terraform, toolchain
 from .checkov_runner import available as checkov_available
 from .bundles import discover
 from .engine import EngineOptions, default_workers, pending_jobs, run_batch
-from .grade import STAGES, VariantResult
+from .grade import CHAIN, STAGES, VariantResult
 from .image import DEFAULT_BASE, DEFAULT_TAG
 from .plan_stages import PlanOptions
 from .report import print_summary
@@ -167,8 +167,9 @@ def run(
     = None,
     keep_workspaces: Annotated[bool, typer.Option(help="Keep each variant's workspace for debugging.")] = False,
     quiet: Annotated[bool, typer.Option(help="No summary table, only the run directory.")] = False,
-    stage_timeout: Annotated[Optional[float], typer.Option(help="Seconds each execution stage may take "
-                                                               "(default: import 120, instantiate/synth 180, lint 240).")]
+    stage_timeout: Annotated[Optional[float], typer.Option(help="Seconds each execution stage (import, "
+                                                               "instantiate, synth) may take (default: import 120, "
+                                                               "instantiate/synth 180; lint keeps 240).")]
     = None,
     memory_mb: Annotated[int, typer.Option(help="Memory bound of one worker's process group while a stage runs.")]
     = 6144,
@@ -239,7 +240,8 @@ def run(
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
     limits = Limits(memory_mb=memory_mb)
     if stage_timeout is not None:
-        limits.stage_timeout_s = {k: stage_timeout for k in limits.stage_timeout_s}
+        # the execution stages (the response's code runs there); lint keeps its own bound
+        limits.stage_timeout_s = {k: stage_timeout if k in CHAIN else v for k, v in limits.stage_timeout_s.items()}
     detection = terraform.detect() if backend is Backend.local else terraform.Detection(
         None, f"detected inside the image {image}")
     if backend is Backend.local and detection.terraform is None:

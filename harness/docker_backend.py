@@ -108,13 +108,17 @@ class DockerSlot:
         mem = f"{self._memory_mb()}m"
         self.container = dc.containers.create(
             self.dopts.image, command=["python", "-m", "harness.slot_server"],
-            stdin_open=True, user="1000:1000", working_dir="/tmp",
+            # The slot runs as root with only the capabilities it needs to start the response's
+            # code under uid 1001 (SETUID/SETGID), hand it its workspace (CHOWN), end what it
+            # leaves (KILL) and clean up after it (DAC_OVERRIDE, FOWNER); model code has none.
+            stdin_open=True, user="0:0", working_dir="/tmp",
             network_mode="none", read_only=True,
             tmpfs={"/tapgrade": f"rw,exec,mode=1777,size={self.dopts.tmpfs_mb}m",
                    "/tmp": "rw,exec,mode=1777,size=1024m"},
             volumes={host: {"bind": inside, "mode": "ro"} for host, inside in self.mounts.items()},
             mem_limit=mem, memswap_limit=mem, nano_cpus=int(self.dopts.cpus * 1e9),
             pids_limit=self.dopts.pids_limit, cap_drop=["ALL"], security_opt=["no-new-privileges"],
+            cap_add=["SETUID", "SETGID", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER"],
             environment={"HOME": "/tmp/home", "TMPDIR": "/tmp"},  # jsii and pylint keep caches in HOME
             labels={f"{LABEL}.run": self.store.run_id, f"{LABEL}.pid": str(os.getpid()),
                     f"{LABEL}.host": socket.gethostname(), f"{LABEL}.slot": str(self.index)},

@@ -33,7 +33,7 @@ from .plan_stages import PlanOptions, PlanTools, post_synth_outcomes
 from .terraform import Inits
 from .runstore import RunStore
 from .toolchain import Profile
-from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError
+from .workers import Limits, LocalWorker, WorkerFailure, WorkerStartError, hand_over
 from .contract import Entry, choose_entry
 
 if TYPE_CHECKING:
@@ -100,6 +100,13 @@ class Slot:
         self.starts = 0
         self.last_rss_kb = 0
         self.peak_rss_kb = 0
+        self.integrity_s = 0.0  # the worker's integrity checks, summed over the current variant's requests
+        # jsii's package cache: the machine's for this toolchain (local backend), the container's
+        # own (docker: the response's code runs under another uid); once a response may have
+        # changed it, this slot's workers unpack privately.
+        self.jsii_cache = (store.root / "workspaces" / f"_slot{index}_tools" / "jsii-package-cache"
+                           if opts.limits.code_uid is not None else profile.jsii_cache)
+        self.distrust_jsii_cache = False
         self.workspace = store.root / "workspaces" / f"_slot{index}"
         # Terraform data dirs, the emulator and checkov (unless the run shares one) live beside
         # the workspace, one set per slot.
@@ -113,7 +120,8 @@ class Slot:
             self.starts += 1
             w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
                             self.workspace, self.opts.limits, lazy_provider=not self.opts.cold,
-                            lint_only=self.lint_only if lint_only is None else lint_only)
+                            lint_only=self.lint_only if lint_only is None else lint_only,
+                            jsii_cache=None if self.distrust_jsii_cache else self.jsii_cache)
             w.start()
             self.worker = w
         return self.worker
@@ -139,12 +147,14 @@ class Slot:
               stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
         """Grade one variant in this slot: its result and run-store records (None if stopped)."""
         t0 = time.monotonic()
+        self.integrity_s = 0.0
         store, opts = self.store, self.opts
         log_dir = store.log_dir(task.id, variant)
         env = variant_env(task, created_at)
         prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
         if prep.request is not None:  # code will run: its AWS SDK calls go to this slot's emulator
             prep.request["env"] = {**env, **self.tools.sdk_env(task.region)}
+            hand_over(opts.limits.code_uid, prep.workspace.root, log_dir)
         first, lint_later = self.first_round(prep) if prep.request is not None else (worker_outcomes(prep, []), None)
         artifacts = store.artifact_dir(task.id, variant)
         outcomes, findings, repairs = continue_with_repairs(
@@ -156,6 +166,7 @@ class Slot:
             self.tools.forget()
         result = finish(prep, outcomes, findings, repairs, artifacts)
         result.wall_s = time.monotonic() - t0
+        result.integrity_s = self.integrity_s
         result.worker_rss_kb = self.last_rss_kb if prep.request is not None else 0
         if opts.keep_workspaces:
             kept = store.root / "workspaces" / task.id / variant
@@ -221,8 +232,14 @@ class Slot:
                 continue
             w = self.worker
             assert w is not None
+            self.integrity_s += done.get("integrity_s", 0.0)
             if done.get("aws_sdk"):
                 self.tools.sdk_used()
+            attach_left_behind(events, done)
+            if done.get("tampered"):  # the next variant gets a worker the response never touched
+                self.distrust_jsii_cache |= any("jsii package cache" in t for t in done["tampered"])
+                self.retire()
+                return worker_outcomes(prep, events, stages=stages, round_=round_)
             self.last_rss_kb = w.rss_kb()
             self.peak_rss_kb = max(self.peak_rss_kb, self.last_rss_kb)
             if last_of_variant and (done.get("dirty") or w.served >= self.opts.recycle_after
@@ -240,6 +257,20 @@ class Slot:
             except (WorkerFailure, WorkerStartError):
                 self.worker = None
         return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
+
+
+def attach_left_behind(events: list[dict], done: dict) -> None:
+    """What the worker found after the response's code ran (the toolchain changed, processes or
+    threads left running) becomes signals of the last stage that ran that code."""
+    found = [{"kind": "toolchain-tampered", "message": "the response changed the toolchain it ran in: "
+              + "; ".join(done["tampered"][:12]), "changed": done["tampered"]}] if done.get("tampered") else []
+    found += [{"kind": "left-behind", "message": f"left running after its stage ended: {what}"}
+              for what in done.get("left_behind") or []]
+    if not found:
+        return
+    ran = [e for e in events if e.get("stage") in CHAIN and e.get("status") != "skipped"] or events
+    if ran:
+        ran[-1]["signals"] = [*(ran[-1].get("signals") or []), *found]
 
 
 class LintSeat:

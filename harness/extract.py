@@ -54,6 +54,9 @@ _ROOT_NAMES = {
     ".pylintrc", "pytest.ini", "pyproject.toml", "conftest.py",
 }
 _CONTEXT_LINES = 6  # non-empty lines above a fence that may name it
+# A block larger than this is not a project file (the corpus's largest is ~60,000 characters):
+# written out, pylint and the toolchain would spend minutes on it.
+MAX_FILE_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class UnmappedBlock:
     block_index: int
     md_line: int
     lang: str
-    kind: str  # module | snippet | duplicate | unsafe-path | empty
+    kind: str  # module | snippet | duplicate | unsafe-path | empty | too-large
     reason: str
     first_line: str
 
@@ -224,6 +227,11 @@ def extract(markdown: str) -> Extraction:
         first = next((ln.strip() for ln in b.text.splitlines() if ln.strip()), "")[:120]
         if not b.text.strip():
             result.unmapped.append(UnmappedBlock(b.index, b.md_line, b.lang, "empty", "empty block", ""))
+            continue
+        if len(b.text) > MAX_FILE_CHARS:
+            result.unmapped.append(UnmappedBlock(b.index, b.md_line, b.lang, "too-large",
+                                                 f"{len(b.text):,} characters: over the {MAX_FILE_CHARS:,} a file may hold",
+                                                 first))
             continue
         path, how = _named_path(b)
         if path is not None and not _lang_fits(path, b.lang):

@@ -17,7 +17,7 @@ from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 from graders.classify import classify_defect
 
 from . import __version__
-from .bundles import REFERENCE, Task
+from .bundles import REFERENCE, Task, read_response
 from .contract import Entry, response_entry
 from .extract import Extraction, extract
 from .toolchain import Profile
@@ -93,6 +93,7 @@ class VariantResult:
     wall_s: float = 0.0  # prepare to finish, as the engine measured it
     worker_rss_kb: int = 0  # the worker group's memory after this variant (0: no worker used)
     contract: dict = field(default_factory=dict)  # the entry it was run through and the call it makes
+    integrity_s: float = 0.0  # the worker's integrity checks after this variant's requests (seconds)
 
     @property
     def worst_severity(self) -> str | None:
@@ -122,7 +123,7 @@ def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
     h = hashlib.sha256()
     parts = {
         "response": (reference_digest(task.reference_dir) if variant == REFERENCE and task.reference_dir
-                     else task.responses[variant].read_text(encoding="utf-8")),
+                     else read_response(task.responses[variant])[0]),
         "entry": [entry.origin, entry.path, entry.source],
         "metadata": task.metadata,
         "region": task.region,  # metadata's, or the reference's lib/AWS_REGION
@@ -156,6 +157,8 @@ def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
         f = extraction.files[ws.entry.path]
         signals.append({"kind": "entry-ignored", "message": f"response {f.path} (line {f.md_line}) recorded; "
                         f"the {ws.entry.origin} entry point {ws.entry.path} was used", "md_line": f.md_line})
+    for link in ws.refused_links:
+        signals.append({"kind": "unsafe-file", "message": f"{link} is a symbolic link: not copied"})
     for u in extraction.unmapped:
         signals.append({"kind": "unmapped-block", "block_kind": u.kind, "md_line": u.md_line, "lang": u.lang,
                         "message": f"block at line {u.md_line} ({u.lang or 'no language'}): {u.reason}",
@@ -168,13 +171,17 @@ def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
 
 def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: Path, log_dir: Path,
             env: dict[str, str]) -> Prepared:
+    encoding_problem = None
     if variant == REFERENCE and task.reference_dir is not None:  # code as it is, no markdown
         extraction = reference_extraction(task.reference_dir, entry)
         ws = materialize(work_dir, task, extraction, entry, base=task.reference_dir)
     else:
-        extraction = extract(task.responses[variant].read_text(encoding="utf-8"))
+        text, encoding_problem = read_response(task.responses[variant])
+        extraction = extract(text)
         ws = materialize(work_dir, task, extraction, entry)
     outcome = _extract_outcome(extraction, ws)
+    if variant != REFERENCE and encoding_problem:
+        outcome.signals.insert(0, {"kind": "not-utf8", "message": encoding_problem})
     outcome.data["skipped_files"] = ws.skipped
     (log_dir / "extract.log").write_text(
         "\n".join([f"entry: {entry.origin} {entry.path}" + (f" (cdktf.json app: {entry.app})" if entry.app else "")
@@ -304,7 +311,7 @@ def collect_artifacts(prep: Prepared, outcomes: list[StageOutcome], dest: Path) 
         stack = Path(rel).parent.name
         target = dest / stack / "cdk.tf.json"
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = portable(src.read_text(encoding="utf-8"), prep.workspace.root)
+        text = portable(src.read_text(encoding="utf-8", errors="replace"), prep.workspace.root)
         target.write_text(text, encoding="utf-8")
         kept.append(str(target))
     return kept
@@ -350,7 +357,7 @@ def records(result: VariantResult, run_id: str, attempt: str | None = None) -> d
                       "artifacts": result.artifacts, "repairs": result.repairs,
                       "artifacts_repaired": result.artifacts_repaired, "file_md_lines": result.file_md_lines,
                       "wall_s": round(result.wall_s, 4), "worker_rss_kb": result.worker_rss_kb,
-                      "contract": result.contract,
+                      "contract": result.contract, "integrity_s": round(result.integrity_s, 4),
                       **{f"n_{s.lower()}": n for s, n in counts.items()}}],
     }
 
@@ -365,4 +372,4 @@ def result_from_records(recs: dict[str, list[dict]]) -> VariantResult:
         task_id=v["task_id"], variant=v["variant"], input_hash=v["input_hash"], entry_origin=v["entry_origin"],
         files=v["files"], outcomes=outcomes, findings=findings, artifacts=v["artifacts"], repairs=v["repairs"],
         artifacts_repaired=v["artifacts_repaired"], file_md_lines=v["file_md_lines"], wall_s=v["wall_s"],
-        worker_rss_kb=v["worker_rss_kb"], contract=v.get("contract") or {})
+        worker_rss_kb=v["worker_rss_kb"], contract=v.get("contract") or {}, integrity_s=v.get("integrity_s", 0.0))

@@ -529,10 +529,19 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     rnd = synth.round
     log_dir = Path(prep.request["log_dir"])
     root = prep.workspace.root
-    runs = []
+    runs, unreadable = [], []
     for rel in synth.data.get("outputs", []):
         path = root / rel
-        runs.append(StackRun(path.parent.name, json.loads(path.read_text(encoding="utf-8")), path.parent))
+        config, problem = _read_stack(path)
+        if problem is not None:
+            unreadable.append({"kind": "invalid-output", "stack": path.parent.name, "message": problem})
+        else:
+            runs.append(StackRun(path.parent.name, config, path.parent))
+    if unreadable:  # nothing after synth can judge a stack it cannot read
+        first = StageOutcome("validate", "fail", unreadable[0]["message"], 0.0, unreadable, {}, rnd)
+        rest = [StageOutcome(s, "skipped", "the synthesized stack cannot be read", 0.0, [], {}, rnd) for s in stages[1:]]
+        done = [first, *rest]
+        return ([StageOutcome(o.stage, "skipped", "nothing synthesized as written") for o in done] + done) if rnd else done
     passed = passed_values(prep.workspace.entry.source, env)  # what the contract rules judge against
     out: list = []
     timing: dict[str, float] = {}
@@ -628,6 +637,24 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     if rnd:
         out = [StageOutcome(o.stage, "skipped", "nothing synthesized as written") for o in out] + out
     return out
+
+
+MAX_RESOURCES = 10_000  # a stack beyond this is not planned: terraform would take many minutes on it
+
+
+def _read_stack(path: Path) -> tuple[dict, str | None]:
+    """A synthesized stack's configuration, or why it cannot be judged (not JSON, not an object,
+    more resources than the harness plans)."""
+    try:
+        config = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (json.JSONDecodeError, OSError) as exc:
+        return {}, f"{path.parent.name}/cdk.tf.json is not JSON ({exc})"
+    if not isinstance(config, dict):
+        return {}, f"{path.parent.name}/cdk.tf.json is not a JSON object"
+    n = sum(len(v) for v in (config.get("resource") or {}).values() if isinstance(v, dict))
+    if n > MAX_RESOURCES:
+        return {}, f"{path.parent.name} has {n} resources, more than the {MAX_RESOURCES} the harness plans"
+    return config, None
 
 
 def _seconds(runs: list[StackRun], stage: str, timing: dict[str, float]) -> float:

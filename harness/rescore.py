@@ -48,6 +48,7 @@ def rescore(src: Path, dest: Path) -> RunStore:
             findings=merge_findings(findings), artifacts=v["artifacts"], repairs=v.get("repairs") or [],
             artifacts_repaired=v.get("artifacts_repaired") or [], file_md_lines=v.get("file_md_lines") or {},
             wall_s=v.get("wall_s", 0.0), worker_rss_kb=v.get("worker_rss_kb", 0), contract=v.get("contract") or {},
+            integrity_s=v.get("integrity_s", 0.0),
         )
         for kind, recs in records(result, new.run_id, attempt=v["attempt"]).items():
             new.append(kind, recs)

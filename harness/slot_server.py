@@ -36,12 +36,16 @@ from .workers import Limits
 from .contract import choose_entry
 
 
+CODE_UID = 1001  # the image's uid for model code (the slot itself runs as root with a few capabilities)
+
+
 def options_to_json(opts: EngineOptions) -> dict:
     """What of the host's options the container's slot needs (terraform is detected in there)."""
     return {"keep_workspaces": opts.keep_workspaces, "recycle_after": opts.recycle_after,
             "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold, "cold_lean": opts.cold_lean,
             "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
-                       "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes},
+                       "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes,
+                       "code_uid": CODE_UID},
             "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
                      "reattach": opts.plan.reattach, "plan_first": opts.plan.plan_first}}
 

@@ -54,6 +54,11 @@ class Profile:
         return self.home / "bin" / "python"
 
     @property
+    def jsii_cache(self) -> Path:
+        """jsii's package cache for this profile's workers on this machine (local backend)."""
+        return self.home / "jsii-package-cache"
+
+    @property
     def marker(self) -> Path:
         return self.home / ".tapgrade-installed.json"
 

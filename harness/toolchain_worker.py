@@ -21,6 +21,7 @@ import linecache
 import os
 import pkgutil
 import re
+import resource
 import runpy
 import sys
 import threading
@@ -29,16 +30,21 @@ import traceback
 
 import provider_lazy  # sibling files, stdlib + toolchain only
 import toolchain_static
+import worker_integrity
+import worker_policy
 
 # This file runs as a script, so its directory (the harness package) heads sys.path: drop it, so
 # response code can never import harness modules by accident.
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 PROTO = None
+REQUEST_ID: str | None = None  # every event names the request it answers: a stale line is never read as the next one's
+POLICY: worker_policy.Policy | None = None
+FILE_SIZE_LIMIT = 256 * 2**20
 
 
 def send(obj: dict) -> None:
-    PROTO.write(json.dumps(obj) + "\n")
+    PROTO.write(json.dumps({**obj, "id": REQUEST_ID}) + "\n")
     PROTO.flush()
 
 
@@ -177,6 +183,72 @@ def preload() -> dict:
     gc.collect()
     gc.freeze()
     return {"preload_s": round(time.monotonic() - t0, 3), "role": "toolchain", "provider": "lazy" if lazy else "eager"}
+
+
+# ---------------------------------------------------------------- processes the response leaves
+
+
+def become_subreaper() -> None:
+    """Orphans of the response's processes (a daemon that double-forked, or called setsid) are
+    re-parented to this worker, not to init, so ``sweep_children`` finds and ends them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def children() -> list[int]:
+    me, out = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == me:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def sweep_children(own: set[int]) -> list[tuple[int, str]]:
+    """End every child process but the worker's own (jsii's node): the response's code is over,
+    whatever it started must not outlive it. Returns what was running (pid, command line)."""
+    found: list[tuple[int, str]] = []
+    for _round in range(20):  # a killed process's own children come to us next
+        stray = [p for p in children() if p not in own]
+        if not stray:
+            break
+        for pid in stray:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+            except OSError:
+                cmd = "?"
+            state = ""
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                    state = fh.read().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                pass
+            if state != "Z" and pid not in {p for p, _ in found}:
+                found.append((pid, cmd or "?"))
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+        time.sleep(0.05)
+        for pid in stray:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(pid, os.WNOHANG)
+    return found
 
 
 # ---------------------------------------------------------------- the run's clock
@@ -417,7 +489,11 @@ def grade(req: dict) -> None:
         log = os.path.join(req["log_dir"], f"{stage}.log")
         t0 = time.monotonic()
         status, signals, data, reason = "pass", [], {}, None
-        with output_to(log), fixed_clock(os.environ.get("HARNESS_CREATED_AT") if stage in CHAIN else None):
+        runs_code = stage in CHAIN  # the response's code runs: the clock is fixed, the sandbox policy on
+        refused: list[dict] = []
+        with output_to(log), fixed_clock(os.environ.get("HARNESS_CREATED_AT") if runs_code else None):
+            if runs_code and POLICY is not None:
+                POLICY.start([workspace, os.environ.get("TMPDIR", ""), os.environ.get("HOME", ""), req["log_dir"]])
             try:
                 data = STAGES[stage](req, state) or {}
                 signals = data.pop("signals", [])
@@ -428,6 +504,10 @@ def grade(req: dict) -> None:
             except Exception as exc:  # noqa: BLE001 - a harness bug inside the worker: infra
                 traceback.print_exc()
                 status, reason = "infra-error", f"worker error: {type(exc).__name__}: {exc}"
+            finally:
+                if runs_code and POLICY is not None:
+                    refused = POLICY.stop()
+        signals = [*signals, *refused]  # what the sandbox refused is a finding even if the code caught it
         if stage in CHAIN and status != "pass":
             blocked = f"{stage} failed" if status == "fail" else f"{stage}: {status}"
         send({"event": "stage_end", "stage": stage, "status": status, "reason": reason,
@@ -443,19 +523,44 @@ def main() -> None:
     os.dup2(2, 1)  # stray output before any stage goes to the worker's own log (fd 2)
     info = preload()
     print(f"tapgrade worker ready: {json.dumps(info)}", file=sys.stderr, flush=True)  # into the worker's log
+    global POLICY, REQUEST_ID
+    become_subreaper()
+    # One file may not outgrow this (jsii's node, started by preload, is not bound: it unpacks the
+    # provider's assembly); Python ignores SIGXFSZ, so a larger write fails with EFBIG: a finding.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+    POLICY = worker_policy.install(os.environ.pop("TAPGRADE_HOST_HOME", ""))
     snapshot = Snapshot()
+    # The run's lint process runs no response code (pylint parses it): nothing to guard there.
+    integrity = worker_integrity.Integrity() if info["role"] != "lint" else None
+    t0 = time.monotonic()
+    if integrity is not None:
+        integrity.take()  # after the policy's audit hook: a hook added later is a response's
+        integrity.take_cache(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT", ""))
+    info["integrity_snapshot_s"] = round(time.monotonic() - t0, 4)
+    own = set(children())  # jsii's node process
     send({"event": "ready", "pid": os.getpid(), "rss_kb": rss_kb(), **info})
     for line in requests:
         if not line.strip():
             continue
         req = json.loads(line)
+        REQUEST_ID = req.get("id")
         t0 = time.monotonic()
         grade(req)
         t1 = time.monotonic()
         aws_sdk = "botocore" in sys.modules and "botocore" not in snapshot.modules  # may have written to the emulator
+        left = [f"process {p} ({cmd}) still running" for p, cmd in sweep_children(own)]
         dirty = snapshot.restore(req["workspace"])
-        send({"event": "done", "id": req.get("id"), "rss_kb": rss_kb(), "dirty": dirty, "aws_sdk": aws_sdk,
-              "duration_s": round(time.monotonic() - t0, 4), "restore_s": round(time.monotonic() - t1, 4)})
+        tampered, check_s = integrity.check() if integrity is not None else ([], 0.0)
+        tampered += [f"the toolchain's own process {p} (jsii's node) is gone" for p in own if not _alive(p)]
+        if integrity is not None:
+            tampered += integrity.check_cache()
+        if integrity is not None and not tampered and not (set(req["stages"]) & set(CHAIN)):
+            integrity.rebase()  # a lint or static request: the toolchain's own lazy state is the new normal
+        send({"event": "done", "rss_kb": rss_kb(), "dirty": dirty, "aws_sdk": aws_sdk,
+              "left_behind": left + dirty, "tampered": tampered[:40],
+              "duration_s": round(time.monotonic() - t0, 4), "restore_s": round(time.monotonic() - t1, 4),
+              "integrity_s": round(check_s, 4)})
+        REQUEST_ID = None
 
 
 if __name__ == "__main__":

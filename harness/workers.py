@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,27 @@ from .procgroup import kill_group
 from .toolchain import Profile
 
 WORKER_SCRIPT = Path(__file__).with_name("toolchain_worker.py")
+# The worker's parent: a small process that only starts the worker and waits for it. Model code
+# that signals its parent (``os.kill(os.getppid(), 9)``) reaches this, never the harness; a guard
+# dead by a signal tells the harness the response did it. A subreaper, so what a dead worker
+# leaves running stays in reach of ``kill_group``.
+GUARD = """
+import ctypes, os, sys
+try:
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+except Exception:
+    pass
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+while True:
+    try:
+        got, status = os.waitpid(-1, 0)
+    except ChildProcessError:
+        sys.exit(0)
+    if got == pid:
+        sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
+"""
 
 
 @dataclass
@@ -32,6 +54,24 @@ class Limits:
     ready_timeout_s: float = 300.0
     memory_mb: int = 6144  # process group RSS bound while a stage runs
     max_processes: int = 64  # processes in the worker's group (node + whatever the code forks)
+    # Run the worker (the response's code) under this uid (and gid) instead of the harness's own:
+    # set by the docker backend, whose slot runs as root with a few capabilities, so model code
+    # cannot write the slot's records. None: the harness's uid (local backend).
+    code_uid: int | None = None
+
+
+def hand_over(uid: int | None, *paths: Path) -> None:
+    """Give ``paths`` (recursively) to the uid the response's code runs as: its workspace, its
+    temporary directory, the variant's log directory."""
+    if uid is None:
+        return
+    for top in paths:
+        if not top.exists():
+            continue
+        os.chown(top, uid, uid, follow_symlinks=False)
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in (*dirnames, *filenames):
+                os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
 
 
 class WorkerFailure(Exception):
@@ -46,6 +86,15 @@ class WorkerFailure(Exception):
 
 class WorkerStartError(Exception):
     """The toolchain could not even start: an infra problem, never a model failure."""
+
+
+def _is_worker(pid: int) -> bool:
+    """Whether ``pid`` is still a toolchain worker (not a reused pid): it may have left its group."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return str(WORKER_SCRIPT).encode() in fh.read()
+    except OSError:
+        return False
 
 
 def _group_pids(pgid: int) -> list[int]:
@@ -121,7 +170,7 @@ class LocalWorker:
     """One warm toolchain process serving many variants."""
 
     def __init__(self, profile: Profile, log_path: Path, workspace: Path, limits: Limits | None = None,
-                 lazy_provider: bool = False, lint_only: bool = False):
+                 lazy_provider: bool = False, lint_only: bool = False, jsii_cache: Path | None = None):
         self.profile = profile
         self.lint_only = lint_only  # the run's shared lint process: pylint, no cdktf runtime
         # Warm workers import the provider's submodules on demand (harness/provider_lazy.py); the
@@ -130,6 +179,10 @@ class LocalWorker:
         self.workspace = workspace  # the worker's cwd for life: every variant is materialized here
         self.limits = limits or Limits()
         self.log_path = log_path
+        # Where jsii's node keeps the packages it unpacked (the provider's is ~400 MB, ~9 s to
+        # unpack): shared by the workers that may share it, None: unpacked anew into the
+        # worker's own temporary directory (a cache a response may have changed is not reused).
+        self.jsii_cache = jsii_cache
         self.proc: subprocess.Popen | None = None
         self.served = 0
         self.ready_info: dict = {}
@@ -146,13 +199,25 @@ class LocalWorker:
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        home = self.tmpdir / "home"  # a home of its own: ~/.ssh, ~/.aws of the host are not the response's
+        home.mkdir(exist_ok=True)
+        uid = self.limits.code_uid
+        hand_over(uid, self.tmpdir, self.workspace)
+        cache = {"JSII_RUNTIME_PACKAGE_CACHE": "disabled"}
+        if self.jsii_cache is not None:
+            self.jsii_cache.mkdir(parents=True, exist_ok=True)
+            if uid is not None and self.jsii_cache.stat().st_uid != uid:
+                hand_over(uid, self.jsii_cache)
+            cache = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(self.jsii_cache)}
+        python = str(self.profile.python)
         self.proc = subprocess.Popen(
-            [str(self.profile.python), str(WORKER_SCRIPT)],
+            [python, "-c", GUARD, python, str(WORKER_SCRIPT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-            env={**self.profile.env(), "TMPDIR": str(self.tmpdir),
+            env={**self.profile.env(), "TMPDIR": str(self.tmpdir), "HOME": str(home),
+                 "TAPGRADE_HOST_HOME": str(Path.home()), **cache,
                  **({"TAPGRADE_LAZY_PROVIDER": "1"} if self.lazy_provider else {}),
                  **({"TAPGRADE_LINT_ONLY": "1"} if self.lint_only else {})}, start_new_session=True,
-            cwd=str(self.workspace),
+            cwd=str(self.workspace), **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
         )
         log.close()
         self._events = queue.Queue()
@@ -186,8 +251,9 @@ class LocalWorker:
     def kill(self) -> None:
         if self.proc is None:
             return
-        kill_group(self.proc)
+        kill_group(self.proc, also=tuple(p for p in [self.ready_info.get("pid")] if p and _is_worker(p)))
         self.proc = None
+        self.ready_info = {}
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def close(self) -> None:
@@ -206,6 +272,8 @@ class LocalWorker:
         ``count``: the request ends a variant (``served`` counts variants, for recycling)."""
         assert self.proc is not None and self.proc.stdin is not None
         self.served += int(count)
+        rid = uuid.uuid4().hex  # only events naming it answer this request (the response can forge
+        request = {**request, "id": rid}  # lines, but cannot know the next request's id)
         try:
             self.proc.stdin.write((json.dumps(request) + "\n").encode())
             self.proc.stdin.flush()
@@ -229,6 +297,14 @@ class LocalWorker:
                                                 "backend)"}, events)
                 raise WorkerFailure(stage, {"kind": "crash", "message": f"toolchain process died (exit status {code})"
                                             + (f" during {stage}" if stage else "")}, events)
+            if ev != "tick" and ev.get("id") != rid:
+                continue  # a line the response wrote, or left over from an earlier request
+            if ev == "tick" and self.proc.poll() is not None and self.proc.returncode < 0:
+                sig = -self.proc.returncode
+                self.kill()
+                raise WorkerFailure(stage, {"kind": "parent-killed", "message": f"the process that started the "
+                                            f"toolchain worker was killed (signal {sig}) during {stage or 'the variant'}: "
+                                            "code of the response signalled its parent"}, events)
             if ev == "tick":
                 now = time.monotonic()
                 if now > deadline:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import image
 from harness.results import load_run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,6 +20,10 @@ HARNESS = Path(sys.executable).with_name("harness")
 
 
 SLICE = ["Pr7427", "Pr4318", "Pr7180", "Pr2364", "Pr7434", "Pr6343", "Pr4931"]
+EXTRA = ["Pr5662", "Pr6610", "Pr6767"]  # with SLICE: the 10-task slice (validate failures, missing zips)
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"  # both backends (tests/test_hostile.py)
+HOSTILE_CONTAINER = Path(__file__).parent / "fixtures" / "hostile-container"  # what only a container stops
+HOST_SECRET = "tapgrade-host-secret-6f1d2c"  # in the harness's environment during hostile runs
 
 
 def corpus_ids() -> list[str]:
@@ -104,3 +109,78 @@ def slice_run(toolchain_ready, tmp_path_factory):
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc, load_run(out / "slice")
 
+
+@pytest.fixture(scope="session")
+def grading_image() -> str:
+    try:
+        image.client()
+    except image.ImageError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a Docker engine: {exc}")
+        pytest.skip(str(exc))
+    if not image.check().ok:
+        # A source change since the last build: the cached layers make this a ~20 s rebuild.
+        dc = image.client()
+        base = "tapgrade-base:bookworm" if dc.images.list(name="tapgrade-base:bookworm") else image.DEFAULT_BASE
+        image.build(base=base)
+    status = image.check()
+    assert status.ok, status.problems
+    return image.DEFAULT_TAG
+
+
+def generated_hostile(root: Path) -> list[Path]:
+    """Hostile inputs too large to keep in the repository: a 10 MB response, one with 1,000 blocks."""
+    filler = "".join(f"Paragraph {i}: " + "lorem ipsum " * 80 + "\n\n" for i in range(10_000))
+    giant = "```python\n" + "x = 1\n" * 200_000 + "```\n\n"  # one 1.2 MB block
+    write_task(root, "huge-response", "A 10 MB response.\n\n" + filler + giant + stack_md(""))
+    blocks = "".join(f"Step {i}:\n\n```python\nprint({i})\n```\n\n" for i in range(1000))
+    write_task(root, "many-blocks", "A response with 1,000 code blocks.\n\n" + blocks + stack_md(""))
+    return [root / "huge-response", root / "many-blocks"]
+
+
+def interleaved(corpus: list[str], hostile: list[Path]) -> list[str]:
+    """Two hostile inputs, then a corpus task, and again: every corpus variant follows hostile ones
+    on the same worker."""
+    hostile_left, corpus_left, out = [str(p) for p in hostile], [str(CORPUS / i) for i in corpus], []
+    while hostile_left or corpus_left:
+        out += hostile_left[:2] + corpus_left[:1]
+        hostile_left, corpus_left = hostile_left[2:], corpus_left[1:]
+    return out
+
+
+def hostile_run(tmp: Path, corpus: list[str], extra: list[Path], backend: str, stamp: str, *options: str):
+    """The corpus tasks interleaved with every hostile input (and ``extra``), on one worker, with a
+    secret in the harness's environment that must not reach the code."""
+    hostile = sorted(p for p in HOSTILE.iterdir() if p.is_dir()) + generated_hostile(tmp / "gen") + extra
+    env = {**os.environ, "COLUMNS": "200", "TAPGRADE_TEST_HOST_SECRET": HOST_SECRET}
+    proc = subprocess.run([str(HARNESS), "run", *interleaved(corpus, hostile), "--variant", "both", "--workers", "1",
+                           "--backend", backend, "--out", str(tmp / "runs"), "--run-id", "hostile", "--created-at",
+                           stamp, "--stage-timeout", "15", *options],
+                          capture_output=True, text=True, timeout=3600, env=env)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return load_run(tmp / "runs" / "hostile")
+
+
+def corpus_part(run, tasks: list[str]):
+    """The rows of ``run`` that belong to ``tasks`` (a mixed run's corpus variants)."""
+    from harness.results import Run
+
+    keep = lambda df: df[df["task_id"].isin(tasks)].reset_index(drop=True)  # noqa: E731
+    return Run(run.meta, keep(run.outcomes), keep(run.findings), keep(run.variants), run.errors, run.path)
+
+
+@pytest.fixture(scope="session")
+def hostile_local(slice_run, toolchain_ready, tmp_path_factory):
+    """Local backend: the corpus slice among the hostile inputs, one worker."""
+    return hostile_run(tmp_path_factory.mktemp("hostile-local"), SLICE, [], "local", slice_run[1].meta["created_at"],
+                       "--memory-mb", "4000")
+
+
+@pytest.fixture(scope="session")
+def docker_mixed_run(slice_run, grading_image, tmp_path_factory):
+    """Docker backend, one run for three proofs: the 10-task slice graded as locally, among the
+    hostile inputs (no result changed by them) and the container-only ones; the worker's memory
+    bound is set above the container's so that the kernel's limit acts on the memory bomb."""
+    return hostile_run(tmp_path_factory.mktemp("docker-mixed"), SLICE + EXTRA,
+                       sorted(p for p in HOSTILE_CONTAINER.iterdir() if p.is_dir()) + [TASKS / "static-site"],
+                       "docker", slice_run[1].meta["created_at"], "--memory-mb", "8000", "--container-memory-mb", "5000")

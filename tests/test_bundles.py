@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.bundles import BundleError, discover, load_task
+from harness.bundles import BundleError, discover, load_task, read_response
 
 from .conftest import CORPUS, TASKS, corpus_ids, write_task
 
@@ -55,12 +55,12 @@ def test_broken_bundles_are_one_line_each_and_the_batch_goes_on(tmp_path: Path) 
     assert "missing: does not exist" in joined
 
 
-def test_bundle_error_names_the_file(tmp_path: Path) -> None:
+def test_a_response_that_is_not_utf8_is_read_with_replacements(tmp_path: Path) -> None:
+    """Not refused at the bundle (the task's other responses are fine): the variant is graded as
+    decoded and its extract stage reports the bytes (tests/test_hostile.py grades it)."""
     d = write_task(tmp_path, "t", "m")
     (d / "MODEL_RESPONSE.md").write_bytes(b"\xff\xfe broken")
-    try:
-        load_task(d)
-    except BundleError as exc:
-        assert exc.path.name == "MODEL_RESPONSE.md" and "not UTF-8" in str(exc)
-    else:
-        raise AssertionError("a non-UTF-8 response must be refused")
+    task = load_task(d)
+    text, problem = read_response(task.responses["model"])
+    assert text.endswith(" broken") and "\ufffd" in text
+    assert problem is not None and "not UTF-8" in problem and "byte 0" in problem

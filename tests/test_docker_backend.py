@@ -25,28 +25,9 @@ from harness import image
 from harness.docker_backend import LABEL, unpack
 from harness.results import load_run
 
-from .conftest import CORPUS, HARNESS, SLICE, TASKS, run_cli, stack_md, write_task
+from .conftest import CORPUS, EXTRA, HARNESS, SLICE, TASKS, corpus_part, run_cli, stack_md, write_task
 
 pytestmark = pytest.mark.toolchain
-EXTRA = ["Pr5662", "Pr6610", "Pr6767"]  # with SLICE: the 10-task slice (validate failures, missing zips)
-
-
-@pytest.fixture(scope="session")
-def grading_image() -> str:
-    try:
-        image.client()
-    except image.ImageError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a Docker engine: {exc}")
-        pytest.skip(str(exc))
-    if not image.check().ok:
-        # A source change since the last build: the cached layers make this a ~20 s rebuild.
-        dc = image.client()
-        base = "tapgrade-base:bookworm" if dc.images.list(name="tapgrade-base:bookworm") else image.DEFAULT_BASE
-        image.build(base=base)
-    status = image.check()
-    assert status.ok, status.problems
-    return image.DEFAULT_TAG
 
 
 def _containers(run_id: str) -> list:
@@ -67,7 +48,7 @@ def _keyed(run) -> tuple[list, list, list]:
 
 def _stacks(run) -> dict[str, bytes]:
     return {str(p.relative_to(run.path / "artifacts")): p.read_bytes()
-            for p in (run.path / "artifacts").rglob("cdk.tf.json")}
+            for task in set(run.variants.task_id) for p in (run.path / "artifacts" / task).rglob("cdk.tf.json")}
 
 
 def _assert_same(local_runs: list, docker_run) -> None:
@@ -95,39 +76,16 @@ def test_examples_grade_the_same_in_docker_and_locally(examples_run, grading_ima
     assert not _containers("docker-examples")
 
 
-def test_corpus_slice_grades_the_same_in_docker_and_locally(slice_run, grading_image, tmp_path) -> None:
+def test_corpus_slice_grades_the_same_in_docker_and_locally(slice_run, docker_mixed_run, tmp_path) -> None:
+    """The docker run grades the 10-task slice among the hostile inputs (conftest.docker_mixed_run):
+    its corpus variants against local runs of the same tasks."""
     _, local = slice_run
-    stamp = local.meta["created_at"]
     proc = run_cli("run", *(str(CORPUS / i) for i in EXTRA), "--out", str(tmp_path), "--run-id", "local-extra",
-                   "--created-at", stamp)
+                   "--created-at", local.meta["created_at"])
     assert proc.returncode == 0, proc.stderr + proc.stdout
-    proc = run_cli("run", *(str(CORPUS / i) for i in SLICE + EXTRA), "--backend", "docker", "--out", str(tmp_path),
-                   "--run-id", "docker-slice", "--created-at", stamp)
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    run = load_run(tmp_path / "docker-slice")
+    run = corpus_part(docker_mixed_run, SLICE + EXTRA)
     assert len(set(run.variants.task_id)) == 10
     _assert_same([local, load_run(tmp_path / "local-extra")], run)
-
-
-@pytest.fixture(scope="module")
-def hostile_docker_run(grading_image, tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile-docker")
-    tasks = root / "tasks"
-    token = secrets.token_hex(4)
-    escape = Path(f"/etc/tapgrade-escape-{token}")
-    write_task(tasks, "network", stack_md('        socket.create_connection(("151.101.0.223", 443), timeout=5)\n',
-                                          imports="import socket"))
-    write_task(tasks, "dns", stack_md('        socket.getaddrinfo("pypi.org", 443)\n', imports="import socket"))
-    write_task(tasks, "outside", stack_md(f'        Path("{escape}").write_text("x", encoding="utf-8")\n',
-                                          imports="from pathlib import Path"))
-    write_task(tasks, "membomb", stack_md(
-        "        hog = []\n        while True:\n            hog.append(bytearray(64 * 2**20))\n"))
-    write_task(tasks, "fine", stack_md(""))
-    # The worker's own memory bound is set above the container's so that the kernel's limit acts.
-    proc = run_cli("run", str(tasks), "--backend", "docker", "--out", str(root / "runs"), "--run-id", "hostile",
-                   "--memory-mb", "8000", "--container-memory-mb", "3500", "--workers", "2")
-    assert proc.returncode == 0, proc.stderr + proc.stdout
-    return load_run(root / "runs" / "hostile"), escape
 
 
 def _failure(run, task: str) -> tuple[str, str, str, str]:
@@ -136,26 +94,39 @@ def _failure(run, task: str) -> tuple[str, str, str, str]:
     return row.stage, row.rule_id, row.severity, row.message
 
 
-def test_network_is_refused_inside_the_container(hostile_docker_run) -> None:
-    run, _ = hostile_docker_run
-    assert "Network is unreachable" in _failure(run, "network")[3]
-    assert "name resolution" in _failure(run, "dns")[3]
+# The hostile inputs of tests/fixtures/hostile-container/ act from a child process, which the worker's
+# sandbox policy does not see (tests/test_hostile.py covers the in-process attempts): what stops
+# them is the container.
+def test_network_is_refused_inside_the_container(docker_mixed_run) -> None:
+    run = docker_mixed_run
+    assert "Network is unreachable" in _failure(run, "child-network")[3]
+    assert "name resolution" in _failure(run, "child-dns")[3]
 
 
-def test_write_outside_the_workspace_fails_and_the_host_is_untouched(hostile_docker_run) -> None:
-    run, escape = hostile_docker_run
-    stage, _, severity, message = _failure(run, "outside")
+def test_write_outside_the_workspace_fails_and_the_host_is_untouched(docker_mixed_run) -> None:
+    run = docker_mixed_run
+    stage, _, severity, message = _failure(run, "child-outside")
     assert (stage, severity) == ("instantiate", "Critical") and "Read-only file system" in message
-    assert not escape.exists()
+    assert not Path("/etc/tapgrade-escape-test").exists()
 
 
-def test_memory_limit_of_the_container_is_a_finding(hostile_docker_run) -> None:
-    run, _ = hostile_docker_run
-    stage, rule, _, message = _failure(run, "membomb")
+def test_model_code_runs_under_its_own_uid(docker_mixed_run) -> None:
+    """The slot runs as root with a few capabilities; the response's code as uid 1001, which
+    owns nothing of the slot's (its records, the toolchain, the harness)."""
+    arts = docker_mixed_run.variants.set_index("task_id").artifacts["whoami"]
+    doc = json.loads(Path(arts[0]).read_text())
+    ids = json.loads(doc["output"]["ids"]["value"])
+    assert ids["uid"] == 1001 and ids["euid"] == 1001 and ids["groups"] == [1001]
+    assert ids["can_write_toolchain"] is False and ids["can_write_run_root"] is False
+
+
+def test_memory_limit_of_the_container_is_a_finding(docker_mixed_run) -> None:
+    run = docker_mixed_run
+    stage, rule, _, message = _failure(run, "memory-bomb")
     assert (stage, rule) == ("instantiate", "exec.resource-limit") and "OOM" in message
-    v = run.variants.set_index("task_id")["verdict"]
-    assert v["fine"] == "pass"  # the run went on, in a fresh container
-    assert not _containers("hostile")
+    v = run.variants.set_index(["task_id", "variant"])["verdict"]
+    assert v[("static-site", "model")] == "pass"  # graded after it: the run went on, in a fresh container
+    assert not _containers(run.meta["run_id"])
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
