@@ -23,14 +23,14 @@ import queue
 import socket
 import tarfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .bundles import Task
 from .grade import VariantResult, infra_result, prepare, records, result_from_records
 from .image import DEFAULT_TAG, LABEL, ImageError, client
 from .runstore import RunStore
-from .slot_server import options_to_json
+from .slot_server import CODE_UID, options_to_json
 from .toolchain import Profile
 from .contract import Entry
 
@@ -131,8 +131,10 @@ class DockerSlot:
         self.events = queue.Queue()
         threading.Thread(target=self._read, args=(self.sock, self.events), daemon=True).start()
         self.container.start()
+        # Inside, the response's code runs under the image's uid for it, not the slot's (root).
+        inside = replace(self.opts, limits=replace(self.opts.limits, code_uid=CODE_UID))
         self._send({"op": "init", "run_root": self.run_in, "created_at": created_at, "index": self.index,
-                    "options": options_to_json(self.opts)})
+                    "options": options_to_json(inside)})
         ev = self._wait(self.opts.limits.ready_timeout_s)
         if ev.get("event") != "ready":
             raise ContainerGone(f"container did not get ready: {ev}")

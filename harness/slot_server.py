@@ -45,7 +45,7 @@ def options_to_json(opts: EngineOptions) -> dict:
             "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold, "cold_lean": opts.cold_lean,
             "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
                        "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes,
-                       "code_uid": CODE_UID},
+                       "code_uid": opts.limits.code_uid},
             "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
                      "reattach": opts.plan.reattach, "plan_first": opts.plan.plan_first}}
 
