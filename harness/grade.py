@@ -210,6 +210,10 @@ def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | Non
     """Stage outcomes for the worker stages, from events, a failure (stage, signal) or an infra error."""
     got = {e["stage"]: StageOutcome(e["stage"], e["status"], e.get("reason"), e.get("duration_s", 0.0),
                                     e.get("signals", []), e.get("data", {}), round_) for e in events}
+    for o in got.values():  # an exception's text names the slot's directory: the same whichever slot ran it
+        for s in o.signals:
+            if isinstance(s.get("message"), str):
+                s["message"] = portable(s["message"], prep.workspace.root)
     out = []
     blocked = None if prep.extract_outcome.status == "pass" or round_ > 0 else "extract failed"
     for stage in stages:

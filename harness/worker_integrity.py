@@ -18,8 +18,10 @@ snapshot once, after preload, and after each variant compares:
 
 Provider submodules imported on demand are snapshotted as they load (an import-system hook runs
 before the importing code regains control), so a response that imports one and patches it is
-caught too. Properties kept on purpose: it only reads (restoring is the worker's replacement, not
-repair); it reports names, so a finding says what changed; its cost is measured (``check`` returns
+caught too. Properties kept on purpose: it repairs nothing a response chose (a change is a
+finding and the worker is replaced), and puts back only what libraries fill on first use (a
+private global cache, a PEP 562 module attribute, an import finder of a library the variant
+loaded, which is unloaded after it); it reports names, so a finding says what changed; its cost is measured (``check`` returns
 its own duration) and stays far below a variant's. Not covered, and said so in the README:
 in-place mutation of module-level containers (a list or dict a module holds), native code, and
 JavaScript-side state changed through static methods.
@@ -79,14 +81,20 @@ def _tree(root: str) -> dict[str, tuple]:
                 st = os.lstat(path)
             except OSError:
                 continue
-            out[os.path.relpath(path, root)] = (st.st_size, st.st_mtime_ns, st.st_ino)
+            # jsii's node touches an entry's marker each time it uses the entry (any node the
+            # code starts does): its time is not a change.
+            mtime = 0 if name == ".jsii-runtime-package-cache" else st.st_mtime_ns
+            out[os.path.relpath(path, root)] = (st.st_size, mtime, st.st_ino)
     return out
 
 
-def _lazy_cache(before: Any, after: Any) -> bool:
-    """A module global the library fills on first use (``urllib.parse._hostprog = None`` until the
-    first URL is split, then a compiled pattern): None -> a regular expression is not a patch."""
-    return before is None and isinstance(after, re.Pattern)
+def _lazy_cache(key: str, before: Any, after: Any) -> bool:
+    """A module global a library fills on first use, not a patch: a private name bound to None
+    until then (``platform._uname_cache``, ``urllib.parse._hostprog``), or any name saying it is a
+    cache. The check puts it back, so the next variant fills it itself and cannot be handed a
+    value this one chose."""
+    return (key.startswith("_") and before is None) or "cache" in key.lower() or \
+        (before is None and isinstance(after, re.Pattern))
 
 
 def _namespace(d: dict) -> dict[str, tuple]:
@@ -229,6 +237,13 @@ class Integrity:
 
         Kernel.sset = sset
 
+    def _reimported(self, before: Any, after: Any) -> bool:
+        """A package's submodule attribute now bound to a fresh import of the same module: the
+        worker unloads what a request loaded (the old one is no longer a loaded module), and the
+        next import binds the new one. Not a patch."""
+        return isinstance(before, types.ModuleType) and isinstance(after, types.ModuleType) \
+            and before.__name__ == after.__name__ and self.modules.get(before.__name__) is not before
+
     # -------------------------------------------------------------- after a variant
     def check(self) -> tuple[list[str], float]:
         """What the variant changed (empty: nothing), and the seconds the check took."""
@@ -238,17 +253,26 @@ class Integrity:
             if sys.modules.get(name, mod) is not mod:
                 changed.append(f"sys.modules[{name!r}] replaced")
         for label, (live, snap) in self.spaces.items():
+            module = label in self.modules  # a module's globals (else a class's dict, builtins)
+            lazy_getattr = module and "__getattr__" in snap  # PEP 562 lazy attributes
             for key, state in snap.items():
                 if key not in live:
                     if (label, key) not in ALLOWED:
                         changed.append(f"{label}.{key} deleted")
-                elif not _same(state, _state(live[key])) and (label, key) not in ALLOWED \
-                        and not _lazy_cache(state[0], live[key]):
-                    changed.append(f"{label}.{key} replaced")
+                elif not _same(state, _state(live[key])) and (label, key) not in ALLOWED:
+                    if module and _lazy_cache(key, state[0], live[key]):
+                        live[key] = state[0]
+                    elif self._reimported(state[0], live[key]):
+                        snap[key] = _state(live[key])
+                    else:
+                        changed.append(f"{label}.{key} replaced")
             if len(live) != len(snap):
                 for key in [k for k in list(live) if k not in snap]:
                     if key in ALLOWED_NEW or (label, key) in ALLOWED or isinstance(live[key], types.ModuleType):
                         continue  # a submodule import binds its name in the package
+                    if lazy_getattr:
+                        del live[key]  # the module's __getattr__ bound it on first use: it will again
+                        continue
                     changed.append(f"{label}.{key} added")
         now = self._hooks()
         for key, before in self.hooks.items():
@@ -257,8 +281,13 @@ class Integrity:
                 changed += [f"signal handler {signal.Signals(s).name} replaced" for s, h in before.items()
                             if after.get(s) is not h]
             elif isinstance(before, list):
-                if len(before) != len(after) or any(a is not b for a, b in zip(before, after)):
+                # A library the variant imported may add its finder (six does); those modules are
+                # unloaded after the variant, so the list is put back. Losing or reordering the
+                # toolchain's own entries is a change.
+                kept = [a for a in after if any(a is b for b in before)]
+                if len(kept) != len(before) or any(a is not b for a, b in zip(before, kept)):
                     changed.append(f"{key} changed")
+                getattr(sys, key.split(".")[1])[:] = before
             elif before is not after and before != after:
                 changed.append(f"{key} changed")
         if self.audit_hooks_added:

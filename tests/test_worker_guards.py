@@ -96,3 +96,37 @@ def test_a_function_whose_code_is_swapped_is_caught(tmp_path: Path) -> None:
         print(json.dumps(integrity.check()[0]))
     ''', tmp_path)
     assert got == ["textwrap.dedent replaced"]
+
+
+def test_what_libraries_fill_on_first_use_is_put_back_not_reported(tmp_path: Path) -> None:
+    """Found on the corpus: references that call platform.uname(), use concurrent.futures' lazy
+    names, import boto3 (whose six adds an import finder), import afresh a module the worker
+    unloaded, or start a node of their own (which touches jsii's cache markers) are not tampering; each such change is undone for the next
+    variant. Removing the toolchain's own finder still is a change."""
+    cache = tmp_path / "jsii-cache" / "pkg"
+    cache.mkdir(parents=True)
+    (cache / ".jsii-runtime-package-cache").write_text("")
+    got = run_py(f'''
+        import concurrent.futures, email.mime.text, importlib, json, os, platform, sys, time, worker_integrity
+        del sys.modules["email.mime.text"]  # unloaded by the worker after the request that loaded it
+        integrity = worker_integrity.Integrity()
+        integrity.take()
+        importlib.import_module("email.mime.text")  # imported afresh by the next variant
+        integrity.take_cache({str(cache.parent)!r})
+        platform.uname()
+        concurrent.futures.ThreadPoolExecutor
+        sys.meta_path.append(type("Finder", (), {{"find_spec": lambda self, *a: None}})())
+        time.sleep(0.01)
+        os.utime({str(cache / ".jsii-runtime-package-cache")!r})
+        integrity.outside_python = True
+        changed = integrity.check()[0] + integrity.check_cache()
+        after = {{"uname_cache": platform._uname_cache is None,
+                 "lazy_name": "ThreadPoolExecutor" in vars(concurrent.futures),
+                 "finders": [type(f).__name__ for f in sys.meta_path].count("Finder")}}
+        sys.meta_path.pop()
+        removed = [c for c in integrity.check()[0] if not c.startswith("__main__.")]  # the probe's own names
+        print(json.dumps({{"changed": changed, "after": after, "removed": removed}}))
+    ''', tmp_path)
+    assert got["changed"] == []
+    assert got["after"] == {"uname_cache": True, "lazy_name": False, "finders": 0}
+    assert got["removed"] == ["sys.meta_path changed"]
