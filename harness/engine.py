@@ -121,7 +121,8 @@ class Slot:
             w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
                             self.workspace, self.opts.limits, lazy_provider=not self.opts.cold,
                             lint_only=self.lint_only if lint_only is None else lint_only,
-                            jsii_cache=None if self.distrust_jsii_cache else self.jsii_cache)
+                            jsii_cache=None if self.distrust_jsii_cache else self.jsii_cache,
+                            single_use=self.opts.cold)
             w.start()
             self.worker = w
         return self.worker

@@ -531,7 +531,11 @@ def main() -> None:
     POLICY = worker_policy.install(os.environ.pop("TAPGRADE_HOST_HOME", ""))
     snapshot = Snapshot()
     # The run's lint process runs no response code (pylint parses it): nothing to guard there.
-    integrity = worker_integrity.Integrity() if info["role"] != "lint" else None
+    # A process that serves one request and is then ended (the cold baseline's) hands nothing on to
+    # another variant: nothing to guard there either, and a snapshot of the eagerly loaded provider
+    # (every submodule and class) costs seconds.
+    single_use = os.environ.pop("TAPGRADE_SINGLE_USE", "") == "1"
+    integrity = worker_integrity.Integrity() if info["role"] != "lint" and not single_use else None
     t0 = time.monotonic()
     if integrity is not None:
         integrity.take()  # after the policy's audit hook: a hook added later is a response's

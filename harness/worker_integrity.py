@@ -62,6 +62,9 @@ def _state(obj: Any) -> tuple:
     return (obj,)
 
 
+_MISSING = object()
+
+
 def _same(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
@@ -256,10 +259,14 @@ class Integrity:
             module = label in self.modules  # a module's globals (else a class's dict, builtins)
             lazy_getattr = module and "__getattr__" in snap  # PEP 562 lazy attributes
             for key, state in snap.items():
-                if key not in live:
+                cur = live.get(key, _MISSING)
+                if cur is state[0] and (len(state) == 1 or (  # the common case, without building a tuple
+                        cur.__code__ is state[1] and cur.__defaults__ is state[2] and cur.__kwdefaults__ is state[3])):
+                    continue
+                if cur is _MISSING:
                     if (label, key) not in ALLOWED:
                         changed.append(f"{label}.{key} deleted")
-                elif not _same(state, _state(live[key])) and (label, key) not in ALLOWED:
+                elif not _same(state, _state(cur)) and (label, key) not in ALLOWED:
                     if module and _lazy_cache(key, state[0], live[key]):
                         live[key] = state[0]
                     elif self._reimported(state[0], live[key]):

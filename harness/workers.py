@@ -170,7 +170,8 @@ class LocalWorker:
     """One warm toolchain process serving many variants."""
 
     def __init__(self, profile: Profile, log_path: Path, workspace: Path, limits: Limits | None = None,
-                 lazy_provider: bool = False, lint_only: bool = False, jsii_cache: Path | None = None):
+                 lazy_provider: bool = False, lint_only: bool = False, jsii_cache: Path | None = None,
+                 single_use: bool = False):
         self.profile = profile
         self.lint_only = lint_only  # the run's shared lint process: pylint, no cdktf runtime
         # Warm workers import the provider's submodules on demand (harness/provider_lazy.py); the
@@ -183,6 +184,7 @@ class LocalWorker:
         # unpack): shared by the workers that may share it, None: unpacked anew into the
         # worker's own temporary directory (a cache a response may have changed is not reused).
         self.jsii_cache = jsii_cache
+        self.single_use = single_use  # ended after one request (the cold baseline): no integrity snapshot
         self.proc: subprocess.Popen | None = None
         self.served = 0
         self.ready_info: dict = {}
@@ -216,7 +218,8 @@ class LocalWorker:
             env={**self.profile.env(), "TMPDIR": str(self.tmpdir), "HOME": str(home),
                  "TAPGRADE_HOST_HOME": str(Path.home()), **cache,
                  **({"TAPGRADE_LAZY_PROVIDER": "1"} if self.lazy_provider else {}),
-                 **({"TAPGRADE_LINT_ONLY": "1"} if self.lint_only else {})}, start_new_session=True,
+                 **({"TAPGRADE_LINT_ONLY": "1"} if self.lint_only else {}),
+                 **({"TAPGRADE_SINGLE_USE": "1"} if self.single_use else {})}, start_new_session=True,
             cwd=str(self.workspace), **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
         )
         log.close()
