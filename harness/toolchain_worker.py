@@ -560,6 +560,7 @@ def main() -> None:
             # own (a light process's static check imports cdktf, whose jsii starts its node).
             left = []
             own |= set(children())
+            snapshot.threads |= {t.ident for t in threading.enumerate()}  # jsii's stderr sink, likewise
         dirty = snapshot.restore(req["workspace"])
         tampered, check_s = integrity.check() if integrity is not None and ran_code else ([], 0.0)
         tampered += [f"the toolchain's own process {p} (jsii's node) is gone" for p in own if not _alive(p)]

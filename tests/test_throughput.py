@@ -24,7 +24,9 @@ from .conftest import CORPUS, HARNESS, TASKS, run_cli
 
 pytestmark = pytest.mark.toolchain
 KEY = ["task_id", "variant", "stage", "round", "rule_id", "severity", "file", "line", "message"]
-SHARED = [TASKS / "payments-dr", TASKS / "static-site", CORPUS / "Pr4931"]
+# Graded cold too (each cold process loads the whole provider, ~25 s on a 2-core machine: CI's
+# time is bounded); payments-dr's MODEL goes through a repair round.
+SHARED = [TASKS / "payments-dr", TASKS / "static-site"]
 # The warm run interleaves the shared tasks with others, in one worker.
 WARM = [TASKS / "payments-dr", CORPUS / "Pr4318", TASKS / "static-site", CORPUS / "Pr7180", CORPUS / "Pr4931"]
 LEAN = [TASKS / "static-site"]
@@ -72,10 +74,10 @@ def roles(out, label: str) -> dict[str, str]:
 
 def test_warm_equals_cold(warm_and_cold) -> None:
     warm, cold, _ = warm_and_cold
-    ids = ["payments-dr", "static-site", "Pr4931"]
+    ids = [p.name for p in SHARED]
     assert findings(warm, ids) == findings(cold, ids) and findings(cold)
     a, b = stacks(warm, ids), stacks(cold, ids)
-    assert a == b and len(a) >= 5  # byte-identical synthesized JSON, repaired copies included
+    assert a == b and len(a) >= 4 and any(k[2] for k in a)  # byte-identical JSON, a repaired copy included
 
 
 def test_cold_starts_a_process_per_stage_group_and_warm_one_per_worker(warm_and_cold) -> None:
