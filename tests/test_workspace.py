@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.bundles import load_task
 from harness.extract import extract
 from harness.contract import choose_entry, template_text
-from harness.workspace import materialize
+from harness.workspace import FIXED_MTIME, materialize
 
 from .conftest import CORPUS, corpus_ids, write_task
 
@@ -84,3 +84,13 @@ def test_materialize_keeps_the_directory_inode(tmp_path: Path) -> None:
     inode = dest.stat().st_ino
     materialize(dest, task, extract("x"), choose_entry(task))
     assert dest.stat().st_ino == inode and not (dest / "stale.py").exists()
+
+
+def test_workspace_files_carry_a_fixed_mtime(tmp_path: Path) -> None:
+    """A stack that zips its Lambda sources at synth time (corpus Pr6343's IDEAL) builds the same
+    zip, and source_code_hash, in every run: zipfile records each file's mtime."""
+    md = "## File: lib/lambda/handler.py\n```python\nimport json\n```\n"
+    task = load_task(write_task(tmp_path / "t", "t1", md))
+    ws = materialize(tmp_path / "ws", task, extract(md), choose_entry(task))
+    stamps = {p.stat().st_mtime for p in ws.root.rglob("*")}
+    assert stamps == {FIXED_MTIME}
