@@ -13,22 +13,12 @@ import os
 import signal
 import subprocess
 
-
-def _parents() -> dict[int, int]:
-    out = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                    out[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-    return out
+from . import procstat
 
 
 def descendants(pid: int) -> list[int]:
     """Every process under ``pid`` by parentage (children, their children, ...)."""
-    parents = _parents()
+    parents = procstat.parents()
     found, frontier = [], [pid]
     while frontier:
         kids = [p for p, pp in parents.items() if pp in frontier and p not in found]

@@ -28,7 +28,8 @@ import threading
 import time
 import traceback
 
-import provider_lazy  # sibling files, stdlib + toolchain only
+import procstat  # sibling files, stdlib + toolchain only
+import provider_lazy
 import toolchain_static
 import worker_integrity
 import worker_policy
@@ -200,24 +201,7 @@ def become_subreaper() -> None:
 
 
 def children() -> list[int]:
-    me, out = os.getpid(), []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == me:
-                        out.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                continue
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return False
+    return procstat.children(os.getpid())
 
 
 def sweep_children(own: set[int]) -> list[tuple[int, str]]:
@@ -234,13 +218,7 @@ def sweep_children(own: set[int]) -> list[tuple[int, str]]:
                     cmd = fh.read().replace(b"\0", b" ").decode(errors="replace").strip()[:200]
             except OSError:
                 cmd = "?"
-            state = ""
-            try:
-                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-                    state = fh.read().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                pass
-            if state != "Z" and pid not in {p for p, _ in found}:
+            if procstat.alive(pid) and pid not in {p for p, _ in found}:
                 found.append((pid, cmd or "?"))
             with contextlib.suppress(OSError):
                 os.kill(pid, 9)
@@ -563,7 +541,7 @@ def main() -> None:
             snapshot.threads |= {t.ident for t in threading.enumerate()}  # jsii's stderr sink, likewise
         dirty = snapshot.restore(req["workspace"])
         tampered, check_s = integrity.check() if integrity is not None and ran_code else ([], 0.0)
-        tampered += [f"the toolchain's own process {p} (jsii's node) is gone" for p in own if not _alive(p)]
+        tampered += [f"the toolchain's own process {p} (jsii's node) is gone" for p in own if not procstat.alive(p)]
         if integrity is not None and ran_code:
             tampered += integrity.check_cache()
         elif integrity is not None:

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import procstat
 from .procgroup import kill_group
 from .toolchain import Profile
 
@@ -97,21 +98,6 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
-def _group_pids(pgid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                pids.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return pids
-
-
 def _rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
@@ -157,7 +143,7 @@ def group_usage(pgid: int, memory_kb: int | None = None, max_processes: int | No
 
     Memory is the RSS sum, or the PSS sum when the RSS sum exceeds ``memory_kb`` (forked children
     share pages that RSS counts once per process). Over ``max_processes`` memory is not read."""
-    pids = _group_pids(pgid)
+    pids = procstat.group(pgid)
     if max_processes is not None and len(pids) > max_processes:
         return 0, len(pids)
     rss = sum(_rss_kb(p) for p in pids)
