@@ -21,31 +21,23 @@ CONTRACT = stack_md('''        TerraformOutput(self, "contract", value=json.dump
 
 
 @pytest.fixture(scope="session")
-def hostile_run(toolchain_ready, tmp_path_factory):
-    root = tmp_path_factory.mktemp("hostile")
+def isolation_run(toolchain_ready, tmp_path_factory):
+    """What the hostile suite (tests/fixtures/hostile/) does not grade: noise on the protocol's
+    streams, a syntax error, the template contract and a twin response."""
+    root = tmp_path_factory.mktemp("isolation")
     tasks = root / "tasks"
     write_task(tasks, "contract", CONTRACT)
     (tasks / "contract" / "responses").mkdir()
     (tasks / "contract" / "responses" / "twin.md").write_text(CONTRACT)
-    write_task(tasks, "hang", stack_md("        while True:\n            pass\n"))
-    write_task(tasks, "crash", "## File: lib/tap_stack.py\n```python\nimport os\nos._exit(3)\n```\n")
-    write_task(tasks, "membomb", stack_md(
-        "        hog = []\n        while True:\n            hog.append(bytearray(64 * 2**20))\n"))
-    write_task(tasks, "forkbomb", stack_md(
-        "        for _ in range(300):\n            if os.fork() == 0:\n                time.sleep(120)\n"
-        "                os._exit(0)\n", imports="import time"))
     write_task(tasks, "noisy", stack_md(
         '        import sys\n        print("{\\"event\\": \\"done\\"}")\n        sys.stdout.write("x" * 100000)\n'
         '        sys.stderr.write("noise\\n")\n        sys.stdin.read()\n'))
-    write_task(tasks, "escape", "## File: ../../../escaped.py\n```python\nimport os\n```\n"
-               + stack_md(""))
     write_task(tasks, "syntax", "# Stack\n\n## File: lib/tap_stack.py\n\n```python\nimport os\n\ndef broken(:\n"
                "    pass\n```\n")
     out = root / "runs"
-    proc = run_cli("run", str(tasks), "--variant", "all", "--out", str(out), "--run-id", "hostile",
-                   "--workers", "2", "--stage-timeout", "20", "--memory-mb", "4000")
+    proc = run_cli("run", str(tasks), "--variant", "all", "--out", str(out), "--run-id", "isolation", "--workers", "2")
     assert proc.returncode == 0, proc.stderr + proc.stdout
-    return root, load_run(out / "hostile")
+    return root, load_run(out / "isolation")
 
 
 def finding(run, task: str, variant: str = "model"):
@@ -53,65 +45,63 @@ def finding(run, task: str, variant: str = "model"):
     return f[(f.task_id == task) & (f.variant == variant) & (f.severity != "Info")]
 
 
-def test_every_variant_was_recorded(hostile_run) -> None:
-    _, run = hostile_run
-    assert sorted(set(run.variants.task_id)) == sorted(
-        ["contract", "hang", "crash", "membomb", "forkbomb", "noisy", "escape", "syntax"])
+def test_every_variant_was_recorded(isolation_run) -> None:
+    _, run = isolation_run
+    assert sorted(map(tuple, run.variants[["task_id", "variant"]].values.tolist())) == [
+        ("contract", "model"), ("contract", "twin"), ("noisy", "model"), ("syntax", "model")]
     assert not (run.outcomes.status == "infra-error").any()
 
 
-def test_hang_is_a_timeout_finding(hostile_run) -> None:
-    _, run = hostile_run
-    f = finding(run, "hang")
-    assert list(zip(f.stage, f.rule_id, f.severity)) == [("instantiate", "exec.timeout", "Critical")]
+# The hang, crash, memory and fork bombs and the path escape are inputs of the hostile suite; its
+# local run (one worker, among the corpus slice) shows each one's stage and message.
+def test_hang_is_a_timeout_finding(hostile_local) -> None:
+    f = finding(hostile_local, "loop-construct")
+    assert ("instantiate", "exec.timeout", "Critical") in set(zip(f.stage, f.rule_id, f.severity))
 
 
-def test_crash_is_a_finding(hostile_run) -> None:
-    _, run = hostile_run
-    f = finding(run, "crash")
+def test_crash_is_a_finding(hostile_local) -> None:
+    f = finding(hostile_local, "os-exit")
     assert ("import", "exec.crash", "Critical") in set(zip(f.stage, f.rule_id, f.severity))
 
 
-def test_memory_bomb_is_a_finding(hostile_run) -> None:
-    _, run = hostile_run
-    f = finding(run, "membomb")
+def test_memory_bomb_is_a_finding(hostile_local) -> None:
+    f = finding(hostile_local, "memory-bomb")
     assert ("instantiate", "exec.resource-limit", "Critical") in set(zip(f.stage, f.rule_id, f.severity))
     assert "memory" in f[f.rule_id == "exec.resource-limit"].iloc[0].message
 
 
-def test_fork_bomb_is_a_finding(hostile_run) -> None:
-    _, run = hostile_run
-    f = finding(run, "forkbomb")
+def test_fork_bomb_is_a_finding(hostile_local) -> None:
+    f = finding(hostile_local, "fork-bomb")
     hit = f[f.rule_id == "exec.resource-limit"]
     assert len(hit) == 1 and "processes" in hit.iloc[0].message
 
 
-def test_noise_on_stdout_and_stdin_does_not_break_the_protocol(hostile_run) -> None:
-    root, run = hostile_run
+def test_escaping_path_is_refused_and_nothing_written_outside(hostile_local) -> None:
+    f = hostile_local.findings
+    esc = f[(f.task_id == "path-traversal") & (f.rule_id == "extract.unsafe-path")]
+    assert len(esc) == 2  # ../../escaped.py, lib/../../../escaped_too.py (/etc/cron.d/... names no file)
+    root = hostile_local.path.parents[1]
+    assert not list(root.rglob("escaped*.py"))
+    assert not Path("/escaped.py").exists() and not Path("/etc/cron.d/tapgrade").exists()
+
+
+def test_noise_on_stdout_and_stdin_does_not_break_the_protocol(isolation_run) -> None:
+    root, run = isolation_run
     v = run.variants.set_index(["task_id", "variant"])["verdict"]
     assert v[("noisy", "model")] == "pass"
-    inst_log = root / "runs" / "hostile" / "logs" / "noisy" / "model" / "instantiate.log"
+    inst_log = root / "runs" / "isolation" / "logs" / "noisy" / "model" / "instantiate.log"
     assert '{"event": "done"}' in inst_log.read_text()
 
 
-def test_escaping_path_is_refused_and_nothing_written_outside(hostile_run) -> None:
-    root, run = hostile_run
-    f = run.findings
-    esc = f[(f.task_id == "escape") & (f.rule_id == "extract.unsafe-path")]
-    assert len(esc) == 1
-    assert not any(p.name == "escaped.py" for p in root.rglob("escaped.py"))
-    assert not Path("/escaped.py").exists()
-
-
-def test_syntax_error_maps_to_the_markdown_line(hostile_run) -> None:
-    _, run = hostile_run
+def test_syntax_error_maps_to_the_markdown_line(isolation_run) -> None:
+    _, run = isolation_run
     f = finding(run, "syntax")
     row = f[f.rule_id == "import.syntax-error"].iloc[0]
     assert (row.file, int(row.line), int(row.md_line)) == ("lib/tap_stack.py", 3, 8)
 
 
-def test_template_contract_reaches_tapstack(hostile_run) -> None:
-    _, run = hostile_run
+def test_template_contract_reaches_tapstack(isolation_run) -> None:
+    _, run = isolation_run
     art = run.variants.set_index(["task_id", "variant"])["artifacts"][("contract", "model")]
     doc = json.loads(Path(art[0]).read_text())
     kwargs = json.loads(doc["output"]["contract"]["value"])
@@ -123,8 +113,8 @@ def test_template_contract_reaches_tapstack(hostile_run) -> None:
     assert doc["output"]["cwd_is_workspace"]["value"] == "True"
 
 
-def test_same_input_synthesizes_byte_identical_json(hostile_run) -> None:
-    _, run = hostile_run
+def test_same_input_synthesizes_byte_identical_json(isolation_run) -> None:
+    _, run = isolation_run
     arts = run.variants.set_index(["task_id", "variant"])["artifacts"]
     a, b = Path(arts[("contract", "model")][0]), Path(arts[("contract", "twin")][0])
     assert a.read_bytes() == b.read_bytes()
