@@ -56,6 +56,7 @@ def run_figures(run_dir: Path) -> None:
     plan_figures(run)
     contract_figures(run)
     reference_figures(run)
+    integrity_figures(run)
     if "--per-task" in sys.argv:
         print()
         print(gain.to_markdown(index=False))
@@ -150,6 +151,22 @@ def reference_figures(run) -> None:
         print(f"- {r.task_id}: {r.verdict}; stages {stages}"
               + (f" ({reason[:120]})" if reason else "")
               + (f"; {top['severity']} {top['rule_id']}: {str(top['message'])[:140]}" if top is not None else ""))
+
+
+def integrity_figures(run) -> None:
+    """What the warm worker's integrity check costs (its time against the variants' own) and what
+    the sandbox found: on the corpus, any exec.* finding would be a false alarm to explain.
+    ``harness compare RUN_A RUN_B`` shows whether two runs' findings differ."""
+    v, f = run.variants, run.findings
+    if "integrity_s" not in v:
+        return
+    checked = v[v["integrity_s"] > 0]
+    execs = f[f["rule_id"].str.startswith("exec.")]["rule_id"].value_counts()
+    print()
+    print(f"integrity check: {len(checked)} of {len(v)} variants checked, median {checked['integrity_s'].median():.2f} s, "
+          f"p95 {checked['integrity_s'].quantile(0.95):.2f} s, total {v['integrity_s'].sum():.0f} s of "
+          f"{v['wall_s'].sum():.0f} s summed variant wall ({v['integrity_s'].sum() / v['wall_s'].sum():.1%}); "
+          "exec.* findings: " + (", ".join(f"{k} {n}" for k, n in execs.items()) or "none"))
 
 
 if __name__ == "__main__":
