@@ -16,17 +16,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from . import __version__, terraform, toolchain
-from .checkov_runner import available as checkov_available
+from . import __version__, backends, terraform, toolchain
 from .bundles import discover
-from .engine import EngineOptions, default_workers, pending_jobs, run_batch
+from .engine import default_workers, pending_jobs, run_batch
 from .grade import CHAIN, STAGES, VariantResult
 from .image import DEFAULT_BASE, DEFAULT_TAG
-from .plan_stages import PlanOptions
+from .options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions
 from .report import print_summary
 from .results import load_run
 from .runstore import RunStore
-from .workers import Limits
 
 app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, synth "
                        "and lint each response in a pinned toolchain; validate and plan what synthesizes "
@@ -44,9 +42,10 @@ console = Console()
 err = Console(stderr=True)
 
 
-class Backend(str, Enum):
-    local = "local"
-    docker = "docker"
+def _backend_name(name: str) -> str:
+    if name not in backends.names():
+        raise typer.BadParameter(f"no backend {name!r}; this installation has: {', '.join(backends.names())}")
+    return name
 
 
 class VariantChoice(str, Enum):
@@ -132,16 +131,17 @@ def image_check_cmd(tag: Annotated[str, typer.Option(help="Image name.")] = DEFA
 @app.command()
 def clean(all_runs: Annotated[bool, typer.Option("--all", help="Also containers of runs still going.")] = False
           ) -> None:
-    """Remove grading containers left by runs whose harness is gone (a crash, a SIGKILL)."""
-    from .docker_backend import remove_leftovers  # noqa: PLC0415
-    from .image import ImageError  # noqa: PLC0415
-
-    try:
-        removed = remove_leftovers(all_runs)
-    except ImageError as exc:
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(1) from None
+    """Remove what runs whose harness is gone (a crash, a SIGKILL) left behind: grading containers."""
+    removed, failed = [], False
+    for name in backends.names():
+        try:
+            removed += backends.get(name).leftovers(all_runs)
+        except backends.BackendUnavailable as exc:
+            err.print(f"[red]{name}: {exc}[/]")
+            failed = True
     console.print(f"removed {len(removed)} container(s)" + (": " + ", ".join(removed) if removed else ""))
+    if failed:
+        raise typer.Exit(1)
 
 
 def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
@@ -188,15 +188,16 @@ def run(
     checkov: Annotated[bool, typer.Option(help="Run checkov on each synthesized stack (severities from "
                                                "graders/checkov_severity.py).")] = True,
     terraform_timeout: Annotated[float, typer.Option(help="Seconds each terraform command may take.")] = 300.0,
-    backend: Annotated[Backend, typer.Option(help="local: toolchain processes on this machine; docker: one "
-                                                  "hardened grading container per worker (no network, read-only "
-                                                  "root, memory/CPU/pids limits; see `harness image`).")]
-    = Backend.local,
-    image: Annotated[str, typer.Option(help="Grading image of the docker backend.")] = DEFAULT_TAG,
-    container_memory_mb: Annotated[Optional[int], typer.Option(help="Docker backend: memory limit of each "
+    backend: Annotated[str, typer.Option(callback=_backend_name,
+                                         help="Where the responses' code runs, a name in the backend registry: "
+                                              "local (toolchain processes on this machine), docker (one hardened "
+                                              "grading container per worker: no network, read-only root, "
+                                              "memory/CPU/pids limits; see `harness image`).")] = "local",
+    image: Annotated[str, typer.Option(help="Grading image of a container backend.")] = DEFAULT_TAG,
+    container_memory_mb: Annotated[Optional[int], typer.Option(help="Container backends: memory limit of each "
                                                                     "container (default: --memory-mb + 2048).")]
     = None,
-    container_cpus: Annotated[float, typer.Option(help="Docker backend: CPUs of each container.")] = 1.0,
+    container_cpus: Annotated[float, typer.Option(help="Container backends: CPUs of each container.")] = 1.0,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = discover(paths)
@@ -205,63 +206,42 @@ def run(
     if not tasks:
         err.print("[red]no gradable task found[/]")
         raise typer.Exit(2)
-    if backend is Backend.docker:
-        from .image import check as image_check  # noqa: PLC0415 - the local backend needs no Docker
-
-        ist = image_check(image)
-        if not ist.ok:
-            err.print(f"[red]docker backend: image {image} not usable:[/] " + "; ".join(ist.problems))
-            raise typer.Exit(2)
-        st = toolchain.ToolchainStatus(ok=True, home=Path("/opt/tapgrade"), versions={"image": image,
-                                                                                      **ist.labels})
-    else:
-        st = toolchain.check(toolchain.DEFAULT_PROFILE)
-        if not st.ok:
-            err.print("[red]toolchain not usable:[/] " + "; ".join(st.problems))
-            err.print("run: harness toolchain install")
-            raise typer.Exit(2)
-    variants = {"model": ["model"], "ideal": ["ideal"], "reference": ["reference"],
-                "both": ["model", "ideal"]}.get(variant.value)
-    if variants is None:
-        variants = sorted({v for t in tasks for v in t.variants})
-    n_workers = workers or default_workers()
-    store = RunStore.create(out, run_id)
-    cold = cold or cold_lean
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    previous = store.read_meta()
-    store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
-                                                "workers": n_workers, "cold": cold,
-                                                "cold_lean": cold_lean, "rerun": rerun},
-                     harness_version=__version__, toolchain=st.versions, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
-                     backend=backend.value, python=platform.python_version(), status="running",
-                     started_at=previous.get("started_at", now),
-                     created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
-                     invocations=[*previous.get("invocations", []), now])
-    store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
+    execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     limits = Limits(memory_mb=memory_mb)
     if stage_timeout is not None:
         # the execution stages (the response's code runs there); lint keeps its own bound
         limits.stage_timeout_s = {k: stage_timeout if k in CHAIN else v for k, v in limits.stage_timeout_s.items()}
-    detection = terraform.detect() if backend is Backend.local else terraform.Detection(
-        None, f"detected inside the image {image}")
-    if backend is Backend.local and detection.terraform is None:
-        err.print(f"[yellow]terraform stages:[/] {detection.reason}; validate uses the jsii schema fallback, "
-                  "plan and deploy are skipped")
-    checkov_ok, checkov_note = (checkov_available() if backend is Backend.local else (True, "in the image")) \
-        if checkov else (False, "not requested")
-    if checkov and not checkov_ok:
-        err.print(f"[yellow]checkov unavailable:[/] {checkov_note} (run: harness toolchain install)")
-    store.write_meta(terraform={"found": detection.terraform is not None, "detail": detection.reason},
-                     checkov=checkov_note, deploy=deploy)
-    plan_opts = PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout,
-                            reattach=not cold, plan_first=not cold,
-                            terraform=detection if backend is Backend.local else None)
-    opts = EngineOptions(workers=n_workers, keep_workspaces=keep_workspaces, limits=limits, rerun=rerun, cold=cold,
-                         cold_lean=cold_lean, plan=plan_opts, backend=backend.value)
-    if backend is Backend.docker:
-        from .docker_backend import DockerOptions  # noqa: PLC0415
-
-        opts.docker = DockerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus)
+    opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces, limits=limits,
+                         rerun=rerun, execution=execution, backend=backend,
+                         plan=PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout,
+                                          reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
+                         container=ContainerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus))
+    try:
+        pre = backends.get(backend).preflight(opts, toolchain.DEFAULT_PROFILE)
+    except backends.BackendUnavailable as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    for warning in pre.warnings:
+        err.print(f"[yellow]{warning}[/]")
+    opts.plan.terraform = pre.terraform
+    variants = {"model": ["model"], "ideal": ["ideal"], "reference": ["reference"],
+                "both": ["model", "ideal"]}.get(variant.value)
+    if variants is None:
+        variants = sorted({v for t in tasks for v in t.variants})
+    store = RunStore.create(out, run_id)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    previous = store.read_meta()
+    store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
+                                                "workers": opts.workers, "execution": execution.name,
+                                                "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun},
+                     harness_version=__version__, toolchain=pre.toolchain, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
+                     backend=backend, python=platform.python_version(), status="running",
+                     started_at=previous.get("started_at", now),
+                     created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
+                     invocations=[*previous.get("invocations", []), now])
+    store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
+    store.write_meta(terraform={"found": pre.terraform.terraform is not None, "detail": pre.terraform.reason},
+                     checkov=pre.checkov[1], deploy=deploy)
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")

@@ -29,27 +29,13 @@ from .contract import passed_values
 from .checkov_runner import CheckovRunner, CheckovUnavailable
 from .emulator import EmulatorError, MotoServer
 from .grade import Prepared, StageOutcome, portable
+from .options import PlanOptions
 from .toolchain import Profile
 
 PROVIDER_VERSION_SUMMARIES = ("Extraneous JSON object property", "Unsupported argument", "Unsupported block type",
                               "Invalid resource type", "Unsupported attribute")
 EMULATED = {"skip_credentials_validation": True, "skip_requesting_account_id": True,
             "skip_metadata_api_check": True, "skip_region_validation": True, "s3_use_path_style": True}
-
-
-@dataclass
-class PlanOptions:
-    deploy: bool = False
-    checkov: bool = True
-    timeout_s: float = 300.0
-    terraform: terraform.Detection | None = None  # detected once per run (None: detect now)
-    # A warm AWS provider process per slot for single-provider stacks (terraform.ProviderServer);
-    # off in the --cold baseline, where terraform starts its own plugin per command.
-    reattach: bool = True
-    # Plan first and let a plan without diagnostics stand for validate (terraform plan runs the same
-    # validate walk before planning); ``terraform validate`` runs only when the plan said something.
-    # Off in the --cold baseline, which runs each stage as its own terraform command.
-    plan_first: bool = True
 
 
 @dataclass

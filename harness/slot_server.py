@@ -1,7 +1,7 @@
 """Inside a grading container: one slot of the engine, serving the host over stdin/stdout.
 
-The docker backend (``docker_backend.py``) starts one long-lived container per worker slot and
-runs this module in it. It grades with exactly the code the local backend uses (``engine.Slot``:
+The docker backend (``backends/docker.py``) starts one long-lived container per worker slot and
+runs this module in it. It grades with exactly the code the local backend uses (``WorkerSlot``:
 the warm toolchain worker, terraform, the emulator, checkov), so the two backends cannot drift;
 the container only changes where that happens: no network, a read-only root, tmpfs for the run
 directory, and the engine's memory/CPU/pids limits enforced by the kernel as well.
@@ -28,33 +28,14 @@ import traceback
 from pathlib import Path
 
 from .bundles import load_task
-from .engine import EngineOptions, Slot
-from .plan_stages import PlanOptions
-from .runstore import RunStore
-from .toolchain import DEFAULT_PROFILE
-from .workers import Limits
 from .contract import choose_entry
+from .options import EngineOptions, from_dict
+from .runstore import RunStore
+from .slot import WorkerSlot
+from .toolchain import DEFAULT_PROFILE
 
 
 CODE_UID = 1001  # the image's uid for model code (the slot itself runs as root with a few capabilities)
-
-
-def options_to_json(opts: EngineOptions) -> dict:
-    """What of the host's options the container's slot needs (terraform is detected in there)."""
-    return {"keep_workspaces": opts.keep_workspaces, "recycle_after": opts.recycle_after,
-            "recycle_rss_mb": opts.recycle_rss_mb, "cold": opts.cold, "cold_lean": opts.cold_lean,
-            "limits": {"stage_timeout_s": opts.limits.stage_timeout_s, "ready_timeout_s": opts.limits.ready_timeout_s,
-                       "memory_mb": opts.limits.memory_mb, "max_processes": opts.limits.max_processes,
-                       "code_uid": opts.limits.code_uid},
-            "plan": {"deploy": opts.plan.deploy, "checkov": opts.plan.checkov, "timeout_s": opts.plan.timeout_s,
-                     "reattach": opts.plan.reattach, "plan_first": opts.plan.plan_first}}
-
-
-def options_from_json(d: dict) -> EngineOptions:
-    return EngineOptions(workers=1, keep_workspaces=d["keep_workspaces"], recycle_after=d["recycle_after"],
-                         recycle_rss_mb=d["recycle_rss_mb"], cold=d["cold"], cold_lean=d.get("cold_lean", False),
-                         limits=Limits(**d["limits"]),
-                         plan=PlanOptions(**d["plan"]))
 
 
 def pack(root: Path, parts: list[Path]) -> str:
@@ -77,7 +58,7 @@ def serve(stdin=None, out=None) -> None:
             out.write(json.dumps(obj, default=str) + "\n")
             out.flush()
 
-    slot: Slot | None = None
+    slot: WorkerSlot | None = None
     store: RunStore | None = None
     created_at = ""
     for line in stdin:
@@ -87,7 +68,7 @@ def serve(stdin=None, out=None) -> None:
             store = RunStore(Path(msg["run_root"]))
             store.root.mkdir(parents=True, exist_ok=True)
             created_at = msg["created_at"]
-            slot = Slot(int(msg["index"]), DEFAULT_PROFILE, store, options_from_json(msg["options"]))
+            slot = WorkerSlot(int(msg["index"]), DEFAULT_PROFILE, store, from_dict(EngineOptions, msg["options"]))
             det = slot.tools.opts.terraform
             send({"event": "ready", "terraform": det.reason if det else None})
         elif op == "grade":

@@ -17,10 +17,10 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import procstat
+from .options import Limits
 from .procgroup import kill_group
 from .toolchain import Profile
 
@@ -46,19 +46,6 @@ while True:
     if got == pid:
         sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 """
-
-
-@dataclass
-class Limits:
-    stage_timeout_s: dict[str, float] = field(default_factory=lambda: {
-        "import": 120.0, "instantiate": 180.0, "synth": 180.0, "lint": 240.0})
-    ready_timeout_s: float = 300.0
-    memory_mb: int = 6144  # process group RSS bound while a stage runs
-    max_processes: int = 64  # processes in the worker's group (node + whatever the code forks)
-    # Run the worker (the response's code) under this uid (and gid) instead of the harness's own:
-    # set by the docker backend, whose slot runs as root with a few capabilities, so model code
-    # cannot write the slot's records. None: the harness's uid (local backend).
-    code_uid: int | None = None
 
 
 def hand_over(uid: int | None, *paths: Path) -> None:

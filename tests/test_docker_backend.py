@@ -17,12 +17,13 @@ import signal
 import subprocess
 import tarfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from harness import image
-from harness.docker_backend import LABEL, unpack
+from harness.backends.docker import LABEL, unpack
 from harness.results import load_run
 
 from .conftest import CORPUS, EXTRA, HARNESS, SLICE, TASKS, corpus_part, run_cli, stack_md, write_task
@@ -218,17 +219,17 @@ def test_container_output_cannot_escape_the_run_store(tmp_path) -> None:
 
 
 def test_options_reach_the_container_unchanged() -> None:
-    """Every engine setting the container's slot acts on crosses the protocol (the --cold baseline
-    must not get the warm provider inside a container either)."""
-    from harness.engine import EngineOptions
-    from harness.plan_stages import PlanOptions
-    from harness.slot_server import options_from_json, options_to_json
-    from harness.workers import Limits
+    """The container's slot gets the host's options whole (tests/test_options.py round-trips every
+    field), except what the backend decides for inside: the code's uid, terraform detected there
+    (the --cold baseline must not get the warm provider inside a container either)."""
+    from harness.backends.docker import options_inside
+    from harness.options import COLD, EngineOptions, Limits, PlanOptions, from_dict, to_dict
+    from harness.terraform import Detection
 
-    opts = EngineOptions(keep_workspaces=True, recycle_after=7, recycle_rss_mb=1234, cold=True,
+    opts = EngineOptions(keep_workspaces=True, recycle_after=7, recycle_rss_mb=1234, execution=COLD,
                          limits=Limits(stage_timeout_s={"import": 5.0}, memory_mb=999, max_processes=9),
-                         plan=PlanOptions(deploy=True, checkov=False, timeout_s=12.0, reattach=False))
-    back = options_from_json(json.loads(json.dumps(options_to_json(opts))))
-    assert (back.keep_workspaces, back.recycle_after, back.recycle_rss_mb, back.cold) == (True, 7, 1234, True)
-    assert back.limits == opts.limits
-    assert (back.plan.deploy, back.plan.checkov, back.plan.timeout_s, back.plan.reattach) == (True, False, 12.0, False)
+                         plan=PlanOptions(deploy=True, checkov=False, timeout_s=12.0, reattach=False,
+                                          terraform=Detection(None, "detected inside the image")))
+    back = from_dict(EngineOptions, json.loads(json.dumps(to_dict(options_inside(opts)))))
+    assert back.limits == replace(opts.limits, code_uid=1001) and back.plan.terraform is None
+    assert replace(back, limits=opts.limits, plan=opts.plan) == opts

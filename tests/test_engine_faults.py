@@ -8,7 +8,9 @@ import pytest
 
 from harness import engine
 from harness.bundles import load_task
+from harness.options import EngineOptions
 from harness.runstore import RunStore
+from harness.slot import WorkerSlot
 from harness.toolchain import DEFAULT_PROFILE
 
 from .conftest import write_task
@@ -23,16 +25,16 @@ def test_a_fault_in_one_variant_is_recorded_and_the_run_goes_on(tmp_path: Path, 
     the one that prompted this, terraform init writing no lock file, is covered for real in
     tests/test_plan_stages.py). Responses without code, so no toolchain process is needed."""
     tasks = [load_task(write_task(tmp_path / "tasks", name, NO_CODE)) for name in ("first", "faulty", "last")]
-    real = engine.Slot.grade
+    real = WorkerSlot.grade
 
     def grade(self, task, *args, **kwargs):
         if task.id == "faulty":
             raise FileNotFoundError("injected: no such lock file")
         return real(self, task, *args, **kwargs)
 
-    monkeypatch.setattr(engine.Slot, "grade", grade)
+    monkeypatch.setattr(WorkerSlot, "grade", grade)
     store = RunStore.create(tmp_path / "runs", "faults")
-    results = engine.run_batch(tasks, ["model"], store, DEFAULT_PROFILE, engine.EngineOptions(workers=1))
+    results = engine.run_batch(tasks, ["model"], store, DEFAULT_PROFILE, EngineOptions(workers=1))
     verdicts = {r.task_id: r.verdict for r in results}
     assert verdicts == {"first": "no-code", "faulty": "infra-error", "last": "no-code"}
     log = store.root / "logs" / "faulty" / "model" / "harness-error.log"

@@ -9,7 +9,9 @@ import pytest
 
 from harness import lint_warmup
 from harness.bundles import load_task
-from harness.engine import EngineOptions, LintSeat, Slot
+from harness.backends.local import LintSeat
+from harness.options import EngineOptions
+from harness.slot import WorkerSlot
 from harness.grade import prepare
 from harness.runstore import RunStore
 from harness.toolchain import DEFAULT_PROFILE
@@ -43,7 +45,7 @@ def test_a_warmed_lint_process_reports_what_a_fresh_one_reports(tmp_path: Path, 
     store = RunStore(tmp_path / "run")
     opts = EngineOptions()
     seat = LintSeat(DEFAULT_PROFILE, store, opts)
-    fresh = Slot("fresh", DEFAULT_PROFILE, store, opts, lint_only=True)
+    fresh = WorkerSlot("fresh", DEFAULT_PROFILE, store, opts, lint_only=True)
     try:
         mods = lint_warmup.modules_for([(corpus, "model")], DEFAULT_PROFILE)
         seat.warm(mods)

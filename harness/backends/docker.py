@@ -1,6 +1,6 @@
 """The docker backend: each worker slot is one long-lived, hardened grading container.
 
-The container runs ``slot_server.py`` (the engine's own ``Slot``, so grading is the same code as
+The container runs ``slot_server.py`` (the local backend's ``WorkerSlot``, so grading is the same code as
 the local backend) and serves many variants, paying the toolchain load once per container. It
 gets no network, a read-only root file system, tmpfs for its run directory and home, memory /
 CPU / pids limits, no capabilities and no-new-privileges; task bundles are mounted read-only.
@@ -23,16 +23,21 @@ import queue
 import socket
 import tarfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from .bundles import Task
-from .grade import VariantResult, infra_result, prepare, records, result_from_records
-from .image import DEFAULT_TAG, LABEL, ImageError, client
-from .runstore import RunStore
-from .slot_server import CODE_UID, options_to_json
-from .toolchain import Profile
-from .contract import Entry
+from ..bundles import Task
+from ..contract import Entry
+from ..grade import VariantResult, infra_result, prepare, records, result_from_records
+from ..image import LABEL, ImageError, check as image_check, client
+from ..options import ContainerOptions, EngineOptions, to_dict
+from ..runstore import RunStore
+from ..slot import variant_env
+from ..slot_server import CODE_UID
+from ..terraform import Detection
+from ..toolchain import Profile
+from . import register
+from .base import Backend, BackendUnavailable, Preflight, Slot
 
 # Fixed places inside the container: independent of where the host keeps runs and tasks (a host
 # path under /root would not even be traversable by the image's non-root user).
@@ -40,14 +45,10 @@ RUNS_IN = "/tapgrade/runs"
 TASKS_IN = "/tapgrade-tasks"
 
 
-@dataclass
-class DockerOptions:
-    image: str = DEFAULT_TAG
-    memory_mb: int | None = None  # container limit; default: the worker bound + 2 GB for terraform & co
-    cpus: float = 1.0
-    pids_limit: int = 512
-    tmpfs_mb: int = 4096  # run directory size bound (counted against the memory limit as used)
-    variant_timeout_s: float = 1800.0  # whole variant, host side: the container's own limits come first
+def options_inside(opts: EngineOptions) -> EngineOptions:
+    """The run's options as the container's slot takes them: the response's code under the
+    image's uid for it, not the slot's (root); terraform detected in there, not here."""
+    return replace(opts, limits=replace(opts.limits, code_uid=CODE_UID), plan=replace(opts.plan, terraform=None))
 
 
 def task_mounts(tasks: list[Task]) -> dict[str, str]:
@@ -79,12 +80,47 @@ class ContainerGone(Exception):
     """The container stopped answering (died, OOM-killed, or overran the variant timeout)."""
 
 
-class DockerSlot:
+@register("docker")
+class DockerBackend(Backend):
+    """One hardened grading container per slot."""
+
+    @classmethod
+    def preflight(cls, opts: EngineOptions, profile: Profile) -> Preflight:
+        image = opts.container.image
+        try:
+            status = image_check(image)
+        except ImageError as exc:
+            raise BackendUnavailable(f"docker backend: {exc}") from None
+        if not status.ok:
+            raise BackendUnavailable(f"docker backend: image {image} not usable: " + "; ".join(status.problems))
+        return Preflight(toolchain={"image": image, **status.labels},
+                         terraform=Detection(None, f"detected inside the image {image}"),
+                         checkov=(True, "in the image") if opts.plan.checkov else (False, "not requested"))
+
+    def slots(self) -> list[Slot]:
+        return [ContainerSlot(i, self.profile, self.store, self.opts, self.tasks)
+                for i in range(max(1, self.opts.workers))]
+
+    def interrupt(self) -> None:
+        try:
+            remove_run(self.store.run_id)
+        except Exception:  # noqa: BLE001 - the interrupt must still end the run cleanly
+            pass
+
+    @classmethod
+    def leftovers(cls, all_runs: bool = False) -> list[str]:
+        try:
+            return remove_leftovers(all_runs)
+        except ImageError as exc:
+            raise BackendUnavailable(str(exc)) from None
+
+
+class ContainerSlot(Slot):
     """A worker seat whose worker is a grading container."""
 
-    def __init__(self, index: int, profile: Profile, store: RunStore, opts, tasks: list[Task]):
+    def __init__(self, index: int, profile: Profile, store: RunStore, opts: EngineOptions, tasks: list[Task]):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
-        self.dopts: DockerOptions = opts.docker or DockerOptions()
+        self.dopts: ContainerOptions = opts.container
         self.mounts = task_mounts(tasks)
         self.container = None
         self.sock = None
@@ -131,10 +167,8 @@ class DockerSlot:
         self.events = queue.Queue()
         threading.Thread(target=self._read, args=(self.sock, self.events), daemon=True).start()
         self.container.start()
-        # Inside, the response's code runs under the image's uid for it, not the slot's (root).
-        inside = replace(self.opts, limits=replace(self.opts.limits, code_uid=CODE_UID))
         self._send({"op": "init", "run_root": self.run_in, "created_at": created_at, "index": self.index,
-                    "options": options_to_json(inside)})
+                    "options": to_dict(options_inside(self.opts))})
         ev = self._wait(self.opts.limits.ready_timeout_s)
         if ev.get("event") != "ready":
             raise ContainerGone(f"container did not get ready: {ev}")
@@ -193,6 +227,10 @@ class DockerSlot:
                 self.container.logs(stdout=False, stderr=True))
         except Exception:  # noqa: BLE001 - a log we cannot fetch is not worth failing a run for
             pass
+
+    def retire(self) -> None:
+        """Nothing to drop: a fault inside the container came back as an error event, and the slot
+        in there keeps or replaces its worker as the local backend does."""
 
     def kill(self) -> None:
         """Remove the container now (Ctrl-C, SIGTERM)."""
@@ -256,8 +294,6 @@ class DockerSlot:
     def _infra_result(self, task: Task, variant: str, entry: Entry, created_at: str,
                       message: str) -> tuple[VariantResult, dict[str, list[dict]]]:
         """Twice no answer: an infra error of this variant (harness-side extraction only, no code run)."""
-        from .engine import variant_env  # noqa: PLC0415 - engine imports this module lazily
-
         work = self.store.root / "workspaces" / f"_docker{self.index}"
         prep = prepare(task, variant, entry, self.profile, work, self.store.log_dir(task.id, variant),
                        variant_env(task, created_at))

@@ -1,0 +1,245 @@
+"""A worker seat: one warm toolchain worker at a time, and one variant graded in it.
+
+The slot starts its worker lazily (a batch with no runnable code pays no toolchain load),
+recycles it after ``recycle_after`` variants, on memory growth, or when the worker reports
+leftover state, and replaces it after a timeout, a crash or a change to the toolchain. A variant
+whose worker died is retried once in a fresh worker; a second failure is the variant's own (a hang
+or crash of model code is a finding, not a harness failure), and lint still runs in a fresh worker.
+The local backend's slots are these; in the docker backend each container runs one
+(``slot_server``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Protocol
+
+from .backends.base import Slot
+from .bundles import Task
+from .checkov_runner import CheckovRunner
+from .contract import Entry
+from .grade import CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
+from .onepass import continue_with_repairs
+from .options import EngineOptions
+from .plan_stages import PlanTools, post_synth_outcomes
+from .runstore import RunStore
+from .terraform import Inits
+from .toolchain import Profile
+from .workers import LocalWorker, WorkerFailure, WorkerStartError, hand_over
+
+
+class Linter(Protocol):
+    """Where a slot sends its lint requests when not to its own worker (the local backend's
+    shared lint process)."""
+
+    def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]: ...
+
+
+def variant_env(task: Task, created_at: str) -> dict[str, str]:
+    """Environment of the entry contract for one variant; mock credentials so nothing reaches AWS."""
+    return {
+        "ENVIRONMENT_SUFFIX": "dev",
+        "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
+        "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
+        "AWS_REGION": task.region,
+        "AWS_DEFAULT_REGION": task.region,
+        "REPOSITORY": "tapgrade",
+        "COMMIT_AUTHOR": "tapgrade",
+        "PR_NUMBER": task.id,
+        "TEAM": str(task.metadata.get("team", "unknown")),
+        "HARNESS_CREATED_AT": created_at,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+
+class WorkerSlot(Slot):
+    """One worker seat: owns at most one live toolchain worker at a time (the local backend's slot,
+    and the one inside each grading container)."""
+
+    def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
+                 lint_seat: Linter | None = None, lint_only: bool = False,
+                 checkov: CheckovRunner | None = None, inits: Inits | None = None):
+        self.index, self.profile, self.store, self.opts = index, profile, store, opts
+        self.lint_seat, self.lint_only = lint_seat, lint_only
+        self.worker: LocalWorker | None = None
+        self.starts = 0
+        self.last_rss_kb = 0
+        self.peak_rss_kb = 0
+        self.integrity_s = 0.0  # the worker's integrity checks, summed over the current variant's requests
+        # jsii's package cache: the machine's for this toolchain (local backend), the container's
+        # own (docker: the response's code runs under another uid); once a response may have
+        # changed it, this slot's workers unpack privately.
+        self.jsii_cache = (store.root / "workspaces" / f"_slot{index}_tools" / "jsii-package-cache"
+                           if opts.limits.code_uid is not None else profile.jsii_cache)
+        self.distrust_jsii_cache = False
+        self.workspace = store.root / "workspaces" / f"_slot{index}"
+        # Terraform data dirs, the emulator and checkov (unless the run shares one) live beside
+        # the workspace, one set per slot.
+        self.tools = PlanTools(store.root / "workspaces" / f"_slot{index}_tools", profile, opts.plan,
+                               shared_checkov=checkov, shared_inits=inits)
+        # Warm: the worker lints while this thread runs the stages after synth (see first_round).
+        self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
+
+    def ensure(self, lint_only: bool | None = None) -> LocalWorker:
+        if self.worker is None or not self.worker.alive:
+            self.starts += 1
+            w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
+                            self.workspace, self.opts.limits, lazy_provider=self.opts.execution.lazy_provider,
+                            lint_only=self.lint_only if lint_only is None else lint_only,
+                            jsii_cache=None if self.distrust_jsii_cache else self.jsii_cache,
+                            single_use=self.opts.execution.process_per_stage_group)
+            w.start()
+            self.worker = w
+        return self.worker
+
+    def retire(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+    def close(self) -> None:
+        self.retire()
+        self.tools.close()
+        self.lint_pool.shutdown(wait=False)
+
+    def kill(self) -> None:
+        """Ctrl-C / SIGTERM: no goodbye to the worker, just make sure nothing of it stays."""
+        if self.worker is not None:
+            self.worker.kill()
+        self.tools.close()
+        self.lint_pool.shutdown(wait=False)
+
+    def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
+              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
+        """Grade one variant in this slot: its result and run-store records (None if stopped)."""
+        t0 = time.monotonic()
+        self.integrity_s = 0.0
+        store, opts = self.store, self.opts
+        log_dir = store.log_dir(task.id, variant)
+        env = variant_env(task, created_at)
+        prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
+        if prep.request is not None:  # code will run: its AWS SDK calls go to this slot's emulator
+            prep.request["env"] = {**env, **self.tools.sdk_env(task.region)}
+            hand_over(opts.limits.code_uid, prep.workspace.root, log_dir)
+        first, lint_later = self.first_round(prep) if prep.request is not None else (worker_outcomes(prep, []), None)
+        artifacts = store.artifact_dir(task.id, variant)
+        outcomes, findings, repairs = continue_with_repairs(
+            prep, first, lambda req, rnd: self.run(prep, req, rnd),
+            lambda outs: post_synth_outcomes(prep, outs, self.tools, env, artifacts), deferred=lint_later)
+        if stop.is_set():
+            return None
+        if not opts.execution.shared_services:
+            self.tools.forget()
+        result = finish(prep, outcomes, findings, repairs, artifacts)
+        result.wall_s = time.monotonic() - t0
+        result.integrity_s = self.integrity_s
+        result.worker_rss_kb = self.last_rss_kb if prep.request is not None else 0
+        if opts.keep_workspaces:
+            kept = store.root / "workspaces" / task.id / variant
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(self.workspace, kept, symlinks=True)
+        return result, records(result, store.run_id)
+
+    def first_round(self, prep: Prepared) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]:
+        """Round 0, and lint still to be collected (or None).
+
+        Warm, lint is a request of its own that runs while this thread runs validate / plan /
+        checkov: two processes busy instead of one, on the same findings (the same files, in the
+        same directory, with the same path). It goes to the run's shared lint seat when there is
+        one (local backend: every provider module is parsed by astroid once per run, not once
+        per worker), else to this slot's worker. When an execution stage failed, repairs are
+        coming and will rewrite the files, so lint runs first. The baselines lint in turn, in their
+        own process per stage group (``run``)."""
+        request = prep.request
+        assert request is not None
+        stages = request["stages"]
+        if not self.opts.execution.shared_services or not stages or stages[-1] != "lint":
+            return self.run(prep, request), None
+        first = self._run({**request, "stages": stages[:-1]}, prep, 0, last_of_variant=self.lint_seat is not None)
+        lint_request = {**request, "stages": ["lint"]}
+        lint = self.lint_seat.run if self.lint_seat is not None else self.run
+        if prep.extract_outcome.status == "fail" or any(o.stage in CHAIN and o.status not in ("pass", "skipped")
+                                                        for o in first):
+            return first + lint(prep, lint_request), None  # repair rounds follow
+        return first, self.lint_pool.submit(lint, prep, lint_request).result
+
+    def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
+        """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
+        if self.opts.execution.process_per_stage_group:
+            out: list[StageOutcome] = []
+            groups = [[s for s in request["stages"] if s == "static"],
+                      [s for s in request["stages"] if s in CHAIN],
+                      [s for s in request["stages"] if s == "lint"]]
+            for group in filter(None, groups):
+                if request.get("blocked") and group[0] in CHAIN:
+                    out += worker_outcomes(prep, [], stages=group, round_=round_)  # nothing to start a process for
+                    continue
+                light = self.opts.execution.light_static_and_lint and group[0] not in CHAIN
+                out += self._run({**request, "stages": group}, prep, round_, lint_only=light)
+                self.retire()
+            return out
+        return self._run(request, prep, round_)
+
+    def _run(self, request: dict, prep: Prepared, round_: int, last_of_variant: bool = True,
+             lint_only: bool | None = None) -> list[StageOutcome]:
+        """One request to the worker. A worker is recycled only after the last request it serves
+        for a variant (``served`` counts variants, not requests)."""
+        stages = request["stages"]
+        last: WorkerFailure | None = None
+        for _attempt in range(2):
+            try:
+                events, done = self.ensure(lint_only).grade(request, count=last_of_variant)
+            except WorkerStartError as exc:
+                self.worker = None
+                return worker_outcomes(prep, [], infra=str(exc), stages=stages, round_=round_)
+            except WorkerFailure as exc:
+                self.worker = None  # already killed
+                last = exc
+                continue
+            w = self.worker
+            assert w is not None
+            self.integrity_s += done.get("integrity_s", 0.0)
+            if done.get("aws_sdk"):
+                self.tools.sdk_used()
+            attach_left_behind(events, done)
+            if done.get("tampered"):  # the next variant gets a worker the response never touched
+                self.distrust_jsii_cache |= any("jsii package cache" in t for t in done["tampered"])
+                self.retire()
+                return worker_outcomes(prep, events, stages=stages, round_=round_)
+            self.last_rss_kb = w.rss_kb()
+            self.peak_rss_kb = max(self.peak_rss_kb, self.last_rss_kb)
+            if last_of_variant and (done.get("dirty") or w.served >= self.opts.recycle_after
+                                    or self.last_rss_kb > self.opts.recycle_rss_mb * 1024):
+                self.retire()
+            return worker_outcomes(prep, events, stages=stages, round_=round_)
+        assert last is not None
+        outcomes_events = list(last.events)
+        done_stages = {e["stage"] for e in outcomes_events} | {last.stage}
+        rest = [s for s in request["stages"] if s not in done_stages and s not in CHAIN]
+        if rest:
+            try:
+                more, _ = self.ensure(lint_only).grade({**request, "stages": rest, "blocked": "worker died"})
+                outcomes_events += more
+            except (WorkerFailure, WorkerStartError):
+                self.worker = None
+        return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
+
+
+def attach_left_behind(events: list[dict], done: dict) -> None:
+    """What the worker found after the response's code ran (the toolchain changed, processes or
+    threads left running) becomes signals of the last stage that ran that code."""
+    found = [{"kind": "toolchain-tampered", "message": "the response changed the toolchain it ran in: "
+              + "; ".join(done["tampered"][:12]), "changed": done["tampered"]}] if done.get("tampered") else []
+    found += [{"kind": "left-behind", "message": f"left running after its stage ended: {what}"}
+              for what in done.get("left_behind") or []]
+    if not found:
+        return
+    ran = [e for e in events if e.get("stage") in CHAIN and e.get("status") != "skipped"] or events
+    if ran:
+        ran[-1]["signals"] = [*(ran[-1].get("signals") or []), *found]
