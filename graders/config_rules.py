@@ -12,9 +12,9 @@ import ipaddress
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 Signal = dict
 
@@ -140,17 +140,17 @@ def iam_policy_documents(config: dict, _ctx: Context) -> list[Signal]:
     out = []
     for rtype, fields in POLICY_FIELDS.items():
         for _name, body, path in _resources(config, rtype):
-            for field in fields:
-                doc = body.get(field)
+            for attr in fields:
+                doc = body.get(attr)
                 if not isinstance(doc, str) or REF.search(doc):
                     continue  # computed (jsonencode, data source): judged by validate/plan
                 try:
                     parsed = json.loads(doc)
                 except json.JSONDecodeError as exc:
-                    out.append(_signal("iam-policy", f"{field} is not valid JSON ({exc.msg})", path))
+                    out.append(_signal("iam-policy", f"{attr} is not valid JSON ({exc.msg})", path))
                     continue
                 if not isinstance(parsed, dict) or "Statement" not in parsed or "Version" not in parsed:
-                    out.append(_signal("iam-policy", f"{field} lacks Version or Statement", path))
+                    out.append(_signal("iam-policy", f"{attr} lacks Version or Statement", path))
     return out
 
 

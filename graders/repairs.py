@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 Files = dict[str, str]
 MARK = "  # added by tapgrade repair"
@@ -61,8 +61,9 @@ def rename_module(signals: list[dict], files: Files, _response: Files | None = N
     return _rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
 
 
-def _offset(text: str, line: int, col: int) -> int:
+def _offset(text: str, line: int | None, col: int | None) -> int:
     """Character offset of an ast (1-based line, utf-8 byte column) position."""
+    assert line is not None and col is not None  # nodes parsed from source carry their positions
     lines = text.splitlines(keepends=True)
     head = "".join(lines[: line - 1])
     return len(head) + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
@@ -96,7 +97,8 @@ def accept_contract(signals: list[dict], files: Files, _response: Files | None =
         except SyntaxError:
             continue
         cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
-        init = cls and next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+                    None) if cls is not None else None
         if init is None:
             continue
         a, text = init.args, files[path]

@@ -80,8 +80,8 @@ def parse_failures(task_id: str, markdown: str) -> list[HumanItem]:
             if found:
                 sev, how = found, "field"
                 break
-        if sev is None and _severity(current["title"]) and re.search(r"\((critical|high|medium|low)\)|^(critical|high|medium|low)\b",
-                                                                     current["title"], re.I):
+        levels = "critical|high|medium|low"
+        if sev is None and _severity(current["title"]) and re.search(rf"\(({levels})\)|^({levels})\b", current["title"], re.I):
             sev, how = _severity(current["title"]), "heading"
         if sev is None and current["section"]:
             sev, how = current["section"], "section"

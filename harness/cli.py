@@ -8,9 +8,9 @@ import signal
 import sys
 import threading
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -48,7 +48,7 @@ def _backend_name(name: str) -> str:
     return name
 
 
-class VariantChoice(str, Enum):
+class VariantChoice(StrEnum):
     model = "model"
     ideal = "ideal"
     reference = "reference"
@@ -62,7 +62,9 @@ def toolchain_install(force: Annotated[bool, typer.Option(help="Reinstall even i
     ok = True
     for prof in (toolchain.DEFAULT_PROFILE, toolchain.CHECKOV_PROFILE):
         with console.status(f"installing {prof.name}...") as status:
-            st = toolchain.install(prof, progress=lambda m, n=prof.name: status.update(f"{n}: {m}"), force=force)
+            def progress(message: str, name: str = prof.name, status: Any = status) -> None:
+                status.update(f"{name}: {message}")
+            st = toolchain.install(prof, progress=progress, force=force)
         _print_toolchain(st)
         ok = ok and st.ok
     if not ok:
@@ -157,17 +159,18 @@ def _print_toolchain(st: toolchain.ToolchainStatus) -> None:
 @app.command()
 def run(
     paths: Annotated[list[Path], typer.Argument(help="Task directories, or folders of task directories.")],
-    variant: Annotated[VariantChoice, typer.Option(help="Which responses to grade: 'reference' grades the task's reference/ code as it "
-                                                   "is; 'all' grades every response (responses/*.md too) and the reference.")]
+    variant: Annotated[VariantChoice, typer.Option(help="Which responses to grade: 'reference' grades the task's "
+                                                        "reference/ code as it is; 'all' grades every response "
+                                                        "(responses/*.md too) and the reference.")]
     = VariantChoice.both,
     out: Annotated[Path, typer.Option(help="Root under which the run directory is created.")] = Path("runs"),
-    workers: Annotated[Optional[int], typer.Option(help="Parallel toolchain workers (default: cores, "
+    workers: Annotated[int | None, typer.Option(help="Parallel toolchain workers (default: cores, "
                                                         "bounded by memory at ~2 GB each).")] = None,
-    run_id: Annotated[Optional[str], typer.Option(help="Name of the run directory (default: time + random).")]
+    run_id: Annotated[str | None, typer.Option(help="Name of the run directory (default: time + random).")]
     = None,
     keep_workspaces: Annotated[bool, typer.Option(help="Keep each variant's workspace for debugging.")] = False,
     quiet: Annotated[bool, typer.Option(help="No summary table, only the run directory.")] = False,
-    stage_timeout: Annotated[Optional[float], typer.Option(help="Seconds each execution stage (import, "
+    stage_timeout: Annotated[float | None, typer.Option(help="Seconds each execution stage (import, "
                                                                "instantiate, synth) may take (default: import 120, "
                                                                "instantiate/synth 180; lint keeps 240).")]
     = None,
@@ -180,7 +183,7 @@ def run(
     cold_lean: Annotated[bool, typer.Option(help="Implies --cold, with static and lint in light processes "
                                                  "(pylint only, no cdktf runtime), as a bare pylint per "
                                                  "pull request: a leaner baseline.")] = False,
-    created_at: Annotated[Optional[str], typer.Option(help="The CreatedAt tag the template puts on every stack "
+    created_at: Annotated[str | None, typer.Option(help="The CreatedAt tag the template puts on every stack "
                                                            "(default: the run's start), to compare runs byte for byte.")]
     = None,
     deploy: Annotated[bool, typer.Option(help="Also terraform apply, then destroy, each stack that plans, against "
@@ -194,7 +197,7 @@ def run(
                                               "grading container per worker: no network, read-only root, "
                                               "memory/CPU/pids limits; see `harness image`).")] = "local",
     image: Annotated[str, typer.Option(help="Grading image of a container backend.")] = DEFAULT_TAG,
-    container_memory_mb: Annotated[Optional[int], typer.Option(help="Container backends: memory limit of each "
+    container_memory_mb: Annotated[int | None, typer.Option(help="Container backends: memory limit of each "
                                                                     "container (default: --memory-mb + 2048).")]
     = None,
     container_cpus: Annotated[float, typer.Option(help="Container backends: CPUs of each container.")] = 1.0,
@@ -282,7 +285,7 @@ def run(
 @app.command()
 def rescore(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
-    out: Annotated[Optional[Path], typer.Option(help="Directory of the rescored run "
+    out: Annotated[Path | None, typer.Option(help="Directory of the rescored run "
                                                      "(default: <run_dir>-rescored-<time>).")] = None,
 ) -> None:
     """Re-classify a saved run with the current catalogue, executing nothing; prints its summary."""
@@ -303,9 +306,9 @@ def analyze(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
     task_id: Annotated[str, typer.Argument(help="The task to analyse, e.g. Pr7427.")],
     variant: Annotated[str, typer.Option(help="Which response of the task.")] = "model",
-    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles are, when not where the "
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles are, when not where the "
                                                              "run found them.")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="Write the markdown here instead of printing it.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the markdown here instead of printing it.")] = None,
 ) -> None:
     """Write a failure analysis of one task in the reference document's structure (markdown)."""
     from .analysis import analyze_path
@@ -322,7 +325,7 @@ def analyze(
         print(text)
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
 
@@ -375,7 +378,7 @@ def compare(
 @app.command()
 def agreement(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
-    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles (with MODEL_FAILURES.md) are, "
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles (with MODEL_FAILURES.md) are, "
                                                              "when not where the run found them.")] = None,
     variant: Annotated[str, typer.Option(help="The graded response the human labels describe.")] = "model",
 ) -> None:
@@ -405,16 +408,16 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
     html: Annotated[bool, typer.Option("--html", help="Write the static HTML report (the only format so far).")]
     = False,
-    out: Annotated[Optional[Path], typer.Option(help="Directory of the report (default: <run_dir>/report).")] = None,
-    tasks: Annotated[Optional[list[Path]], typer.Option(help="Where the task bundles are, when not where the run "
+    out: Annotated[Path | None, typer.Option(help="Directory of the report (default: <run_dir>/report).")] = None,
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles are, when not where the run "
                                                              "found them (for the failure analyses).")] = None,
 ) -> None:
     """Write a report of a run: with --html, an overview page, a sortable task table and a page per task."""
     if not html:
         err.print("[red]say which report: --html[/]")
         raise typer.Exit(2)
-    from .results import tasks_of
     from .html_report import write_report
+    from .results import tasks_of
 
     try:
         run_ = load_run(run_dir)

@@ -228,6 +228,7 @@ def stack_call(source: str) -> StackCall | None:
     if not calls:
         return None
     call = max(calls, key=lambda c: (len(c.keywords), -c.lineno))
+    assert isinstance(call.func, ast.Name)
     return StackCall(call.func.id, classes[call.func.id], len(call.args),
                      {k.arg: _type_of(k.value, names) for k in call.keywords if k.arg is not None},
                      call.lineno, any(k.arg is None for k in call.keywords))

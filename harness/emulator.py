@@ -21,7 +21,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-
 # moto's own server entry point, plus a watchdog: the server exits when its stdin (a pipe from the
 # harness) closes, so a harness killed with SIGKILL leaves no emulator behind.
 _SERVE = """

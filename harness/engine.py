@@ -15,7 +15,7 @@ import shutil
 import threading
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 from . import backends
 from .bundles import Task

@@ -9,7 +9,9 @@ analysis). Plain files under ``<run>/report/``: no server, opens from disk; jinj
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -54,7 +56,7 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
 """
 
 
-def _bars(title: str, counts: dict[str, int], chart_id: str) -> Markup:
+def _bars(title: str, counts: Mapping[Any, int], chart_id: str) -> Markup:
     """A horizontal bar chart as inline SVG (no script, no network)."""
     width, bar, gap = 360, 18, 6
     top = max(counts.values(), default=0) or 1

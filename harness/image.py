@@ -17,9 +17,9 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import __version__, terraform
 from .errors import RunFatal
@@ -169,11 +169,11 @@ def check(tag: str = DEFAULT_TAG) -> ImageStatus:
     except ImageError as exc:
         status.problems.append(str(exc))
         return status
-    import docker  # noqa: PLC0415
+    from docker.errors import ImageNotFound  # noqa: PLC0415 - optional at import, as above
 
     try:
         img = dc.images.get(tag)
-    except docker.errors.ImageNotFound:
+    except ImageNotFound:
         status.problems.append(f"image {tag} does not exist (run: harness image build)")
         return status
     status.labels = dict(img.labels or {})

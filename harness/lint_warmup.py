@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 from .bundles import Task
-from .toolchain import Profile
 from .contract import template_text
+from .toolchain import Profile
 
 PROVIDER = "cdktf_cdktf_provider_aws"
 # Every stack's lint imports these: the cdktf core, constructs, the provider's root and its

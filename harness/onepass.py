@@ -13,8 +13,8 @@ defect are merged into one finding at the end.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS

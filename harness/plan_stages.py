@@ -19,14 +19,15 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from graders.config_rules import Context, check_config
 from graders.infra_signatures import infra_reason
 from graders.plan_policies import evaluate as evaluate_rego
 
 from . import schema_check, terraform
-from .contract import passed_values
 from .checkov_runner import CheckovRunner, CheckovUnavailable
+from .contract import passed_values
 from .emulator import EmulatorError, MotoServer
 from .grade import Prepared, StageOutcome, portable
 from .options import PlanOptions
@@ -513,6 +514,7 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
         return [StageOutcome(s, "skipped", "nothing synthesized") for s in stages]
     synth = synths[0] if synths[0].round == 0 else synths[-1]
     rnd = synth.round
+    assert prep.request is not None  # something synthesized: code ran
     log_dir = Path(prep.request["log_dir"])
     root = prep.workspace.root
     runs, unreadable = [], []
@@ -541,16 +543,16 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     tf_ok = tools is not None and tools.tf is not None
     det_reason = tools.opts.terraform.reason if tools is not None and tools.opts.terraform else "no plan tools"
     for run in runs:
-        if tf_ok:
+        if tf_ok and tools is not None:
             _run_terraform(tools, run, env, log_dir)
         elif tools is not None:
             sigs = timed("validate", lambda run=run: schema_check.check(run.config, tools.schema()))
             run.validate, run.validate_state = sigs, _status(sigs)
     # validate / plan / deploy outcomes (terraform time split as measured per call is in the logs)
     names = [r.name for r in runs]
-    tf_data = {"stacks": names}
+    tf_data: dict[str, Any] = {"stacks": names}
     if tf_ok:
-        tf_data.update({"tool": "terraform", "terraform": tools.opts.terraform.reason,
+        tf_data.update({"tool": "terraform", "terraform": det_reason,
                         "relaxed": [r.relaxed for r in runs],
                         "read_off_plan": [r.name for r in runs if r.validate_read_off]})
     else:

@@ -45,7 +45,7 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return df[columns + rest]
 
 
-def latest(store: RunStore) -> tuple[list[dict], set[str]]:
+def latest(store: RunStore) -> tuple[list[dict], set[str | None]]:
     """The committed variant records, the last one per (task, variant), and their attempt ids.
 
     A re-graded variant (changed input, ``--rerun``) appends a newer record; rows of attempts

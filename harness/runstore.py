@@ -65,7 +65,7 @@ class RunStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, out_root: Path, run_id: str | None = None) -> "RunStore":
+    def create(cls, out_root: Path, run_id: str | None = None) -> RunStore:
         root = out_root / (run_id or new_run_id())
         root.mkdir(parents=True, exist_ok=True)
         return cls(root)

@@ -22,6 +22,7 @@ import gzip
 import json
 import re
 import tarfile
+
 from .toolchain import Profile
 
 META_ARGUMENTS = {"//", "count", "depends_on", "for_each", "lifecycle", "provider", "provisioner", "connection"}
@@ -69,7 +70,7 @@ def build_schema(assembly: dict) -> dict:
     types = assembly["types"]
     out: dict = {"version": SCHEMA_VERSION, "provider_version": None, "resource": {}, "data": {}, "structs": {},
                  "attributes": {}}
-    for fqn, ty in types.items():
+    for _fqn, ty in types.items():
         m = _LINK.search(ty.get("docs", {}).get("summary", ""))
         if ty.get("kind") != "class" or not m or not ty.get("docs", {}).get("summary", "").startswith("Represents"):
             continue

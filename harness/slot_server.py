@@ -34,7 +34,6 @@ from .runstore import RunStore
 from .slot import WorkerSlot
 from .toolchain import DEFAULT_PROFILE
 
-
 CODE_UID = 1001  # the image's uid for model code (the slot itself runs as root with a few capabilities)
 
 

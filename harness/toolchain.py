@@ -14,9 +14,9 @@ import json
 import os
 import subprocess
 import venv
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 # The reference pipeline's lock, plus what stacks import at synth time there (boto3, random).
 DEFAULT_PINS: tuple[str, ...] = (

@@ -176,9 +176,9 @@ def preload() -> dict:
         provider_lazy.import_provider()  # the assembly now, each submodule when first asked for
     else:
         import cdktf_cdktf_provider_aws  # noqa: F401  (the assembly and all 2,204 submodules)
+    import astroid  # noqa: F401
     import pylint.lint  # noqa: F401
     from pylint.reporters import CollectingReporter  # noqa: F401
-    import astroid  # noqa: F401
     # Move everything loaded so far out of the collector's reach: a full collection over the
     # provider's object graph costs ~0.6 s, paid after every variant otherwise.
     gc.collect()
@@ -249,7 +249,7 @@ def fixed_clock(at: str | None):
         yield
         return
     if fixed.tzinfo is None:
-        fixed = fixed.replace(tzinfo=_dt.timezone.utc)
+        fixed = fixed.replace(tzinfo=_dt.UTC)
     stamp = fixed.timestamp()
 
     class datetime(REAL_DATETIME):  # noqa: N801 - stands in for datetime.datetime
@@ -259,7 +259,7 @@ def fixed_clock(at: str | None):
 
         @classmethod
         def utcnow(cls):
-            return cls.fromtimestamp(stamp, _dt.timezone.utc).replace(tzinfo=None)
+            return cls.fromtimestamp(stamp, _dt.UTC).replace(tzinfo=None)
 
         @classmethod
         def today(cls):
@@ -446,7 +446,8 @@ def stage_static(req: dict, state: dict) -> dict:
     return {}
 
 
-STAGES = {"static": stage_static, "import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth, "lint": stage_lint}
+STAGES = {"static": stage_static, "import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth,
+          "lint": stage_lint}
 CHAIN = ("import", "instantiate", "synth")
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from . import procstat
 from .options import Limits
@@ -185,6 +186,7 @@ class LocalWorker:
                 hand_over(uid, self.jsii_cache)
             cache = {"JSII_RUNTIME_PACKAGE_CACHE_ROOT": str(self.jsii_cache)}
         python = str(self.profile.python)
+        as_user: dict[str, Any] = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
         self.proc = subprocess.Popen(
             [python, "-c", GUARD, python, str(WORKER_SCRIPT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
@@ -193,7 +195,7 @@ class LocalWorker:
                  **({"TAPGRADE_LAZY_PROVIDER": "1"} if self.lazy_provider else {}),
                  **({"TAPGRADE_LINT_ONLY": "1"} if self.lint_only else {}),
                  **({"TAPGRADE_SINGLE_USE": "1"} if self.single_use else {})}, start_new_session=True,
-            cwd=str(self.workspace), **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
+            cwd=str(self.workspace), **as_user,
         )
         log.close()
         self._events = queue.Queue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.bundles import BundleError, discover, load_task, read_response
+from harness.bundles import discover, load_task, read_response
 
 from .conftest import CORPUS, TASKS, corpus_ids, write_task
 

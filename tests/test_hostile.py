@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import load_run
-
 from .conftest import HOST_SECRET, SLICE
 
 pytestmark = pytest.mark.toolchain

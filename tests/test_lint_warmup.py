@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from harness import lint_warmup
-from harness.bundles import load_task
 from harness.backends.local import LintSeat
-from harness.options import EngineOptions
-from harness.slot import WorkerSlot
-from harness.grade import prepare
-from harness.runstore import RunStore
-from harness.toolchain import DEFAULT_PROFILE
+from harness.bundles import load_task
 from harness.contract import choose_entry
+from harness.grade import prepare
+from harness.options import EngineOptions
+from harness.runstore import RunStore
+from harness.slot import WorkerSlot
+from harness.toolchain import DEFAULT_PROFILE
 
 from .conftest import CORPUS, stack_md, write_task
 

@@ -32,7 +32,7 @@ def _not_default(tp, default):
     if tp is Path:
         return Path("/changed/path")
     if origin is dict:
-        return {"changed": ["1.0"]} if typing.get_args(tp)[1] != float else {"import": 1.5}
+        return {"changed": ["1.0"]} if typing.get_args(tp)[1] is not float else {"import": 1.5}
     raise AssertionError(f"no test value for {tp}: teach _not_default this type")
 
 

@@ -4,10 +4,10 @@ run re-classifies without executing. Real toolchain, real CLI, a real SIGKILL.""
 from __future__ import annotations
 
 import collections
-import re
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import time

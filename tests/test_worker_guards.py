@@ -101,8 +101,8 @@ def test_a_function_whose_code_is_swapped_is_caught(tmp_path: Path) -> None:
 def test_what_libraries_fill_on_first_use_is_put_back_not_reported(tmp_path: Path) -> None:
     """Found on the corpus: references that call platform.uname(), use concurrent.futures' lazy
     names, import boto3 (whose six adds an import finder), import afresh a module the worker
-    unloaded, or start a node of their own (which touches jsii's cache markers) are not tampering; each such change is undone for the next
-    variant. Removing the toolchain's own finder still is a change."""
+    unloaded, or start a node of their own (which touches jsii's cache markers) are not tampering; each
+    such change is undone for the next variant. Removing the toolchain's own finder still is a change."""
     cache = tmp_path / "jsii-cache" / "pkg"
     cache.mkdir(parents=True)
     (cache / ".jsii-runtime-package-cache").write_text("")

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from harness.bundles import load_task
-from harness.extract import extract
 from harness.contract import choose_entry, template_text
+from harness.extract import extract
 from harness.workspace import FIXED_MTIME, materialize
 
 from .conftest import CORPUS, corpus_ids, write_task

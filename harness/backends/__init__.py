@@ -8,8 +8,9 @@ package plugs in the same way as the built-in ``local`` and ``docker``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .base import Backend, BackendUnavailable, Preflight, Slot
 

@@ -80,14 +80,14 @@ class Backend(ABC):
     def slots(self) -> list[Slot]:
         """One slot per worker (``opts.workers``)."""
 
-    def start(self, todo: list[tuple[Task, str]]) -> None:
+    def start(self, todo: list[tuple[Task, str]]) -> None:  # noqa: B027 - a hook, optional
         """The variants to grade are known: shared services may begin (nothing by default)."""
 
     def close(self) -> dict:
         """A normal end, after every slot closed: what to add to run.json."""
         return {}
 
-    def interrupt(self) -> None:
+    def interrupt(self) -> None:  # noqa: B027 - a hook, optional
         """Ctrl-C / SIGTERM, after every slot was killed: whatever else must not stay."""
 
     @classmethod

@@ -25,11 +25,13 @@ import tarfile
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..bundles import Task
 from ..contract import Entry
 from ..grade import VariantResult, infra_result, prepare, records, result_from_records
-from ..image import LABEL, ImageError, check as image_check, client
+from ..image import LABEL, ImageError, client
+from ..image import check as image_check
 from ..options import ContainerOptions, EngineOptions, to_dict
 from ..runstore import RunStore
 from ..slot import variant_env
@@ -122,8 +124,8 @@ class ContainerSlot(Slot):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.dopts: ContainerOptions = opts.container
         self.mounts = task_mounts(tasks)
-        self.container = None
-        self.sock = None
+        self.container: Any = None  # docker.models.containers.Container, once created
+        self.sock: Any = None  # the attach socket
         self.events: queue.Queue = queue.Queue()
         self.starts = 0
         self.run_in = f"{RUNS_IN}/{store.run_id}"

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from .. import lint_warmup, terraform, toolchain
 from ..bundles import Task
-from ..checkov_runner import CheckovRunner, available as checkov_available
+from ..checkov_runner import CheckovRunner
+from ..checkov_runner import available as checkov_available
 from ..grade import Prepared, StageOutcome
 from ..options import EngineOptions
 from ..runstore import RunStore
