@@ -28,7 +28,7 @@ from harness.results import load_run
 
 from .conftest import CORPUS, EXTRA, HARNESS, SLICE, TASKS, corpus_part, run_cli, stack_md, write_task
 
-pytestmark = pytest.mark.toolchain
+pytestmark = [pytest.mark.toolchain, pytest.mark.docker]
 
 
 def _containers(run_id: str) -> list:

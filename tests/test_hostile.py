@@ -91,11 +91,12 @@ def test_hostile_inputs_end_as_findings_locally(hostile_local) -> None:
     _check_suite(hostile_local)
 
 
+@pytest.mark.docker
 def test_hostile_inputs_end_as_findings_in_docker(docker_mixed_run) -> None:
     _check_suite(docker_mixed_run)
 
 
-@pytest.mark.parametrize("fixture", ["hostile_local", "docker_mixed_run"])
+@pytest.mark.parametrize("fixture", ["hostile_local", pytest.param("docker_mixed_run", marks=pytest.mark.docker)])
 def test_no_response_changes_another_ones_result(fixture, slice_run, request) -> None:
     """Each corpus variant graded after hostile ones on the same worker: its findings and its
     synthesized JSON are those of the clean run (docker == local is shown in test_docker_backend)."""

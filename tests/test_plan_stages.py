@@ -66,6 +66,7 @@ def test_relax_pins_the_mirror_version_and_records_it() -> None:
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_schema_fallback_finds_what_terraform_validate_finds(tmp_path: Path, toolchain_ready) -> None:
     tf = DETECTED.terraform
     cfg, _, _ = terraform.relax(BAD_CONFIG, tf)
@@ -86,6 +87,7 @@ def test_schema_fallback_finds_what_terraform_validate_finds(tmp_path: Path, too
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_init_runs_once_per_provider_set(tmp_path: Path) -> None:
     tf = DETECTED.terraform
     cfg, _, _ = terraform.relax(BAD_CONFIG, tf)
@@ -98,6 +100,7 @@ def test_init_runs_once_per_provider_set(tmp_path: Path) -> None:
     assert d.init_calls == 1
 
 
+@pytest.mark.toolchain
 def test_a_stack_that_needs_no_provider_plans(tmp_path: Path) -> None:
     """terraform init writes no lock file when a configuration needs no provider (corpus Pr6426's
     reference synthesizes such a stack beside its real ones): it plans like any other."""
@@ -157,6 +160,7 @@ def _stack_runs(tmp_path: Path, configs: dict[str, dict], plan_first: bool) -> d
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_plan_first_finds_what_validate_then_plan_finds(tmp_path: Path) -> None:
     """The warm path plans first and reads validate's diagnostics off the plan where it can; the
     cold path runs validate, then plan. Both must reach the same results on a clean stack, a stack
@@ -192,6 +196,7 @@ def test_plan_first_finds_what_validate_then_plan_finds(tmp_path: Path) -> None:
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_warm_provider_serves_single_provider_stacks_and_plans_as_terraform_does(tmp_path: Path) -> None:
     """Reattaching to one warm provider process (warm path) plans exactly as terraform's own plugin
     processes (cold path); stacks with aliased providers never share one process."""
@@ -229,6 +234,7 @@ def test_rego_example_policy_on_a_plan() -> None:
     assert evaluate({"resource_changes": []}) == []
 
 
+@pytest.mark.toolchain
 def test_checkov_warm_runner_and_our_severities(tmp_path: Path) -> None:
     cfg = {"resource": {"aws_s3_bucket_acl": {"public": {"bucket": "b", "acl": "public-read-write"}},
                         "aws_security_group": {"ssh": {"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp",
@@ -253,6 +259,7 @@ def test_checkov_warm_runner_and_our_severities(tmp_path: Path) -> None:
     assert next(a for line, a in reversed(starts) if line <= ssh["lines"][0]) == "aws_security_group.ssh"
 
 
+@pytest.mark.toolchain
 def test_moto_servers_do_not_share_ports_or_state(tmp_path: Path) -> None:
     a, b = MotoServer(tmp_path / "a.log"), MotoServer(tmp_path / "b.log")
     a.start()
@@ -312,6 +319,7 @@ def _frames(run_dir: Path):
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_validate_reports_what_synth_let_through(tf_run) -> None:
     r = _frames(tf_run)
     o = r.outcomes.set_index(["task_id", "variant", "stage"])
@@ -330,6 +338,7 @@ def test_validate_reports_what_synth_let_through(tf_run) -> None:
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_plan_runs_against_the_emulator_and_keeps_the_plan_json(tf_run) -> None:
     r = _frames(tf_run)
     o = r.outcomes.set_index(["task_id", "variant", "stage"])
@@ -345,6 +354,7 @@ def test_plan_runs_against_the_emulator_and_keeps_the_plan_json(tf_run) -> None:
 
 
 @needs_terraform
+@pytest.mark.toolchain
 def test_deploy_applies_and_destroys_the_passing_example(tf_run) -> None:
     r = _frames(tf_run)
     o = r.outcomes.set_index(["task_id", "variant", "stage"])
@@ -355,6 +365,7 @@ def test_deploy_applies_and_destroys_the_passing_example(tf_run) -> None:
     assert o.loc[("tf-arg", "model", "deploy"), "status"] == "skipped"
 
 
+@pytest.mark.toolchain
 def test_without_terraform_validate_falls_back_and_plan_says_why(tf_tasks, tmp_path, toolchain_ready) -> None:
     env_path = os.environ["PATH"]
     hidden = ":".join(p for p in env_path.split(":") if not (Path(p) / "terraform").exists())

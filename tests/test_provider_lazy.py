@@ -11,6 +11,8 @@ import pytest
 from harness.toolchain import DEFAULT_PROFILE
 from harness.workers import WORKER_SCRIPT
 
+pytestmark = pytest.mark.toolchain
+
 HARNESS_DIR = str(WORKER_SCRIPT.parent)
 
 PROBE = """
