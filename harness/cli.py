@@ -3,6 +3,7 @@ report, toolchain install/check."""
 
 from __future__ import annotations
 
+import logging
 import platform
 import signal
 import sys
@@ -32,6 +33,25 @@ app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, i
                        "emulator); classify every failure Critical/High/Medium/Low; keep the results as "
                        "data and report them (analyze, export, compare, agreement, report --html).",
                   no_args_is_help=True, add_completion=False)
+
+
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
+@app.callback()
+def _logging(log_level: Annotated[LogLevel, typer.Option(help="What the harness's own log (stderr) shows: info "
+                                                              "adds each backend and worker start and "
+                                                              "replacement, debug what a clean-up had to ignore.")]
+             = LogLevel.warning) -> None:
+    """Grade model-written CDKTF responses (see the commands)."""
+    logging.basicConfig(level=log_level.value.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 tc_app = typer.Typer(help="The pinned CDKTF toolchain that graded code runs in (its own venv).",
                      no_args_is_help=True)
 app.add_typer(tc_app, name="toolchain")

@@ -9,6 +9,7 @@ same input), and on Ctrl-C / SIGTERM kills the slots and lets the backend clear 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import shutil
@@ -27,6 +28,7 @@ from .runstore import RunStore
 from .slot import variant_env
 from .toolchain import Profile
 
+log = logging.getLogger(__name__)
 
 def default_workers() -> int:
     """One worker per core, but no more than memory allows (~2 GB per warm worker)."""
@@ -67,6 +69,8 @@ def harness_fault(slot: backends.Slot, store: RunStore, profile: Profile, task: 
     in its ``harness-error.log``), a fresh worker for the next one."""
     log_dir = store.log_dir(task.id, variant)
     (log_dir / "harness-error.log").write_text(trace, encoding="utf-8")
+    log.warning("harness fault on %s/%s (an infra error of that variant): %s", task.id, variant,
+                trace.strip().splitlines()[-1])
     with contextlib.suppress(Exception):
         slot.retire()
     last = trace.strip().splitlines()[-1][:300]
@@ -129,6 +133,8 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
 
     backend = backends.get(opts.backend)(profile, store, opts, tasks)
     slots = backend.slots()
+    log.info("run %s: %d variant(s) to grade on the %s backend, %d slot(s), %s execution", store.run_id, len(todo),
+             opts.backend, len(slots), opts.execution.name)
     threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     if todo:
         backend.start(todo)
@@ -138,6 +144,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
         while any(th.is_alive() for th in threads):
             time.sleep(0.2)
     except KeyboardInterrupt:
+        log.info("run %s interrupted: killing %d slot(s)", store.run_id, len(slots))
         stop.set()
         for s in slots:
             s.kill()

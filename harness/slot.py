@@ -11,6 +11,7 @@ The local backend's slots are these; in the docker backend each container runs o
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -30,6 +31,8 @@ from .runstore import RunStore
 from .terraform import Inits
 from .toolchain import Profile
 from .workers import LocalWorker, WorkerFailure, WorkerStartError, hand_over
+
+log = logging.getLogger(__name__)
 
 
 class Linter(Protocol):
@@ -90,6 +93,8 @@ class WorkerSlot(Slot):
     def ensure(self, lint_only: bool | None = None) -> LocalWorker:
         if self.worker is None or not self.worker.alive:
             self.starts += 1
+            log.info("slot %s: starting toolchain worker #%d%s", self.index, self.starts,
+                     " (the previous one was replaced)" if self.starts > 1 else "")
             w = LocalWorker(self.profile, self.store.root / "logs" / "_workers" / f"slot{self.index}-{self.starts}.log",
                             self.workspace, self.opts.limits, lazy_provider=self.opts.execution.lazy_provider,
                             lint_only=self.lint_only if lint_only is None else lint_only,

@@ -11,7 +11,7 @@ import pytest
 from harness.grade import STAGES
 from harness.results import load_run, stage_reach
 
-from .conftest import HARNESS, SLICE, TASKS, run_cli
+from .conftest import HARNESS, SLICE, TASKS, run_cli, write_task
 
 pytestmark = pytest.mark.toolchain
 
@@ -142,3 +142,14 @@ def test_default_out_dir_is_relative_to_the_callers_cwd(toolchain_ready, tmp_pat
     run = load_run(tmp_path / "runs" / "rel")
     assert not (run.outcomes.status == "infra-error").any()
     assert run.variants.iloc[0].verdict == "pass"
+
+
+def test_log_level_info_says_where_the_run_goes(tmp_path: Path) -> None:
+    """The harness's own log: one logger per module, shown from --log-level info."""
+    write_task(tmp_path / "tasks", "nocode", "No code here, only prose.\n")
+    args = ["run", str(tmp_path / "tasks"), "--variant", "model", "--workers", "1", "--out", str(tmp_path / "runs"), "--quiet"]
+    quiet = run_cli(*args, "--run-id", "quiet")
+    told = run_cli("--log-level", "info", *args, "--run-id", "told")
+    assert quiet.returncode == told.returncode == 0, told.stderr
+    assert "INFO harness.engine: run told: 1 variant(s) to grade on the local backend, 1 slot(s), warm" in told.stderr
+    assert "harness.engine" not in quiet.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 import os
 import queue
 import socket
@@ -43,6 +44,8 @@ from .base import Backend, BackendUnavailable, Preflight, Slot
 
 # Fixed places inside the container: independent of where the host keeps runs and tasks (a host
 # path under /root would not even be traversable by the image's non-root user).
+log = logging.getLogger(__name__)
+
 RUNS_IN = "/tapgrade/runs"
 TASKS_IN = "/tapgrade-tasks"
 
@@ -107,7 +110,7 @@ class DockerBackend(Backend):
         try:
             remove_run(self.store.run_id)
         except Exception:  # noqa: BLE001 - the interrupt must still end the run cleanly
-            pass
+            log.debug("removing the containers of run %s after an interrupt", self.store.run_id, exc_info=True)
 
     @classmethod
     def leftovers(cls, all_runs: bool = False) -> list[str]:
@@ -143,6 +146,7 @@ class ContainerSlot(Slot):
             raise ContainerGone("run interrupted")
         dc = client()
         self.starts += 1
+        log.info("slot %s: starting grading container #%d (%s)", self.index, self.starts, self.dopts.image)
         mem = f"{self._memory_mb()}m"
         self.container = dc.containers.create(
             self.dopts.image, command=["python", "-m", "harness.slot_server"],
@@ -228,7 +232,7 @@ class ContainerSlot(Slot):
             (self.log_dir / f"container-slot{self.index}-{self.starts}.log").write_bytes(
                 self.container.logs(stdout=False, stderr=True))
         except Exception:  # noqa: BLE001 - a log we cannot fetch is not worth failing a run for
-            pass
+            log.debug("no log from the container of slot %s", self.index, exc_info=True)
 
     def retire(self) -> None:
         """Nothing to drop: a fault inside the container came back as an error event, and the slot
@@ -245,7 +249,7 @@ class ContainerSlot(Slot):
             try:
                 c.remove(force=True)
             except Exception:  # noqa: BLE001 - already gone
-                pass
+                log.debug("container of slot %s already gone", self.index, exc_info=True)
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -318,6 +322,7 @@ def _remove_all(found: list[dict]) -> list[str]:
         try:
             api.remove_container(c["Id"], force=True)
         except Exception:  # noqa: BLE001 - already gone, or being removed by its own slot
+            log.debug("container %s already gone", c["Id"][:12], exc_info=True)
             continue
         removed.append(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12])
     return removed
