@@ -120,7 +120,7 @@ def image_build(
                                                   "releases.hashicorp.com.")] = "auto",
     no_cache: Annotated[bool, typer.Option(help="Rebuild every layer.")] = False,
 ) -> None:
-    """Build the grading image (docker/Dockerfile) with this checkout's source and toolchain pins."""
+    """Build the grading image (Dockerfile) with this checkout's source and toolchain pins."""
     from .image import ImageError, build  # noqa: PLC0415
 
     try:

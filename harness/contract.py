@@ -36,7 +36,7 @@ _LAUNCHERS = {"pipenv", "run", "poetry", "uv", "env", "exec"}
 
 
 def template_text(name: str) -> str:
-    return resources.files("harness.template").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("harness.workspace_template").joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from .bundles import Task
 from .report import judged_status
 from .results import Run, severity_by_stage, stage_pass_rate
 
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = Path(__file__).with_name("report_templates")
 COLORS = {"Critical": "#b71c1c", "High": "#e53935", "Medium": "#fb8c00", "Low": "#1e88e5", "Info": "#9e9e9e",
           "pass": "#43a047", "fail": "#e53935", "no-code": "#9e9e9e", "infra-error": "#8e24aa"}
 CSS = """

@@ -26,13 +26,13 @@ from .errors import RunFatal
 from .toolchain import CHECKOV_PROFILE, DEFAULT_PROFILE
 
 REPO = Path(__file__).resolve().parent.parent
-DOCKERFILE = REPO / "docker" / "Dockerfile"
+DOCKERFILE = REPO / "Dockerfile"
 DEFAULT_TAG = "tapgrade-grader:local"
 DEFAULT_BASE = "python:3.11-slim-bookworm"
 LABEL = "tapgrade"
 # What the image's grading depends on: the harness and graders source, the package metadata and
 # the Dockerfile. (The pins live in toolchain.py, so they are covered too.)
-SOURCE_PARTS = ("harness", "graders", "pyproject.toml", "docker/Dockerfile")
+SOURCE_PARTS = ("harness", "graders", "pyproject.toml", "Dockerfile")
 
 
 def _source_files() -> list[Path]:

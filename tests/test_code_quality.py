@@ -28,7 +28,7 @@ def test_mypy_finds_nothing() -> None:
 def _imports() -> dict[str, set[str]]:
     """Module -> the harness/graders modules it imports (anywhere in it, functions included)."""
     files = {".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__"): p
-             for top in ("harness", "graders") for p in (REPO / top).rglob("*.py") if "template" not in p.parts}
+             for top in ("harness", "graders") for p in (REPO / top).rglob("*.py") if "workspace_template" not in p.parts}
     graph: dict[str, set[str]] = {}
     for mod, path in files.items():
         package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
