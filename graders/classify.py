@@ -10,9 +10,11 @@ import re
 import string
 from collections import defaultdict
 
+from harness.tapgrade_stages import CHAIN
+
 from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
 
-EXEC_STAGES = ("import", "instantiate", "synth")
+EXEC_STAGES = CHAIN  # where a failure is the response's code failing
 
 
 def derived(signal: dict) -> dict:

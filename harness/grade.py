@@ -20,11 +20,10 @@ from . import __version__
 from .bundles import REFERENCE, Task, read_response
 from .contract import Entry, response_entry
 from .extract import Extraction, extract
+from .tapgrade_stages import CHAIN, WORKER_STAGES
 from .toolchain import Profile
 from .workspace import Workspace, materialize, reference_digest, reference_extraction, template_digest
 
-STAGES = ("extract", "static", "import", "instantiate", "synth", "lint", "validate", "plan", "rules", "checkov",
-          "deploy")
 ARTIFACT_ROOT = "/workspace"  # how stored stacks and messages write the workspace directory
 
 
@@ -32,8 +31,6 @@ def portable(text: str, workspace: Path) -> str:
     """``text`` with the workspace's absolute path written as ``/workspace``: slots (and
     backends) grade in different directories, and the same input must read the same wherever it ran."""
     return text.replace(str(workspace.resolve()), ARTIFACT_ROOT)
-CHAIN = ("import", "instantiate", "synth")
-WORKER_STAGES = ("static", "import", "instantiate", "synth", "lint")
 
 
 @dataclass

@@ -20,7 +20,8 @@ from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS
 
 from .contract import entry_stack_modules
-from .grade import CHAIN, Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
+from .grade import Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
+from .tapgrade_stages import CHAIN
 
 MAX_ROUNDS = 4
 

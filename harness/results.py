@@ -15,8 +15,8 @@ import pandas as pd
 from graders.catalogue import SEVERITIES
 
 from .bundles import Task, discover
-from .grade import STAGES
 from .runstore import RunStore
+from .tapgrade_stages import STAGES
 
 KEY = ["run_id", "task_id", "variant", "input_hash"]
 OUTCOME_COLUMNS = [*KEY, "stage", "round", "status", "reason", "duration_s"]

@@ -23,11 +23,12 @@ from .backends.base import Slot
 from .bundles import Task
 from .checkov_runner import CheckovRunner
 from .contract import Entry
-from .grade import CHAIN, Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
+from .grade import Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
 from .onepass import continue_with_repairs
 from .options import EngineOptions
 from .plan_stages import PlanTools, post_synth_outcomes
 from .runstore import RunStore
+from .tapgrade_stages import CHAIN
 from .terraform import Inits
 from .toolchain import Profile
 from .workers import LocalWorker, WorkerFailure, WorkerStartError, hand_over

@@ -30,6 +30,7 @@ import traceback
 
 import procstat  # sibling files, stdlib + toolchain only
 import provider_lazy
+import tapgrade_stages
 import toolchain_static
 import worker_integrity
 import worker_policy
@@ -448,7 +449,7 @@ def stage_static(req: dict, state: dict) -> dict:
 
 STAGES = {"static": stage_static, "import": stage_import, "instantiate": stage_instantiate, "synth": stage_synth,
           "lint": stage_lint}
-CHAIN = ("import", "instantiate", "synth")
+CHAIN = tapgrade_stages.CHAIN
 
 
 def grade(req: dict) -> None:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from graders import catalogue
-from harness.grade import STAGES
 from harness.rescore import rescore
 from harness.results import load_run
+from harness.tapgrade_stages import STAGES
 
 from .conftest import CORPUS, HARNESS, TASKS, run_cli
 
