@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from .backends.base import Slot
+from .backend import Slot
 from .bundles import Task
 from .checkov_runner import CheckovRunner
 from .contract import Entry

@@ -1,4 +1,4 @@
-"""Where a variant's code runs: the backends behind one interface (``base.Backend``).
+"""Where a variant's code runs: the backends behind one interface (``harness/backend.py``).
 
 The engine and the CLI ask this registry for a backend by name and never import one. A backend
 registers itself with ``@register("name")`` when its module loads; the modules are found through
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import TypeVar
 
-from .base import Backend, BackendUnavailable, Preflight, Slot
+from ..backend import Backend, BackendUnavailable, Preflight, Slot
 
 __all__ = ["Backend", "BackendUnavailable", "Preflight", "Slot", "get", "names", "register"]
 

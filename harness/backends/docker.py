@@ -28,6 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..contract import Entry
 from ..grade import VariantResult, infra_result, prepare, records, result_from_records
@@ -40,7 +41,6 @@ from ..slot_server import CODE_UID
 from ..terraform import Detection
 from ..toolchain import Profile
 from . import register
-from .base import Backend, BackendUnavailable, Preflight, Slot
 
 # Fixed places inside the container: independent of where the host keeps runs and tasks (a host
 # path under /root would not even be traversable by the image's non-root user).

@@ -12,6 +12,7 @@ import time
 from dataclasses import replace
 
 from .. import lint_warmup, terraform, toolchain
+from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..checkov_runner import CheckovRunner
 from ..checkov_runner import available as checkov_available
@@ -23,7 +24,6 @@ from ..terraform import Inits
 from ..toolchain import Profile
 from ..workers import WorkerFailure, WorkerStartError
 from . import register
-from .base import Backend, BackendUnavailable, Preflight, Slot
 
 
 @register("local")

@@ -1,4 +1,5 @@
-"""The interface every backend implements, and the one a slot of any backend offers the engine.
+"""The interface every backend implements, and the one a slot of any backend offers the engine
+(the backends themselves, and the registry that finds them, are in ``harness/backends/``).
 
 A run's life, as the engine drives it: ``preflight`` (can this backend run here, and what will it
 use: recorded in run.json) -> construction with the run's tasks -> ``slots`` (one per worker;
@@ -16,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from ..bundles import Task
-    from ..contract import Entry
-    from ..grade import VariantResult
-    from ..options import EngineOptions
-    from ..runstore import RunStore
-    from ..terraform import Detection
-    from ..toolchain import Profile
+    from .bundles import Task
+    from .contract import Entry
+    from .grade import VariantResult
+    from .options import EngineOptions
+    from .runstore import RunStore
+    from .terraform import Detection
+    from .toolchain import Profile
 
 
 
