@@ -248,24 +248,12 @@ def run(
     for warning in pre.warnings:
         err.print(f"[yellow]{warning}[/]")
     opts.plan.terraform = pre.terraform
-    variants = {"model": ["model"], "ideal": ["ideal"], "reference": ["reference"],
-                "both": ["model", "ideal"]}.get(variant.value)
-    if variants is None:
-        variants = sorted({v for t in tasks for v in t.variants})
+    variants = _variants(variant, tasks)
     store = RunStore.create(out, run_id)
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    previous = store.read_meta()
-    store.write_meta(run_id=store.run_id, args={"paths": [str(p.resolve()) for p in paths], "variant": variant.value,
-                                                "workers": opts.workers, "execution": execution.name,
-                                                "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun},
-                     harness_version=__version__, toolchain=pre.toolchain, toolchain_profile=toolchain.DEFAULT_PROFILE.pins,
-                     backend=backend, python=platform.python_version(), status="running",
-                     started_at=previous.get("started_at", now),
-                     created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
-                     invocations=[*previous.get("invocations", []), now])
+    _start_meta(store, opts, pre, created_at, args={
+        "paths": [str(p.resolve()) for p in paths], "variant": variant.value, "workers": opts.workers,
+        "execution": execution.name, "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun})
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
-    store.write_meta(terraform={"found": pre.terraform.terraform is not None, "detail": pre.terraform.reason},
-                     checkov=pre.checkov[1], deploy=deploy)
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
@@ -275,24 +263,11 @@ def run(
     # shell inherits that), so `kill -INT` always works.
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
-    stage_ok = {s: 0 for s in STAGES}
     with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
                   transient=False, disable=quiet) as progress:
-        bar = progress.add_task("", total=len(todo))
-
-        def on_result(r: VariantResult) -> None:
-            counts[r.verdict] = counts.get(r.verdict, 0) + 1
-            for o in r.outcomes:
-                if o.round == 0 and o.status == "pass":
-                    stage_ok[o.stage] += 1
-            verdicts = " ".join(f"{k}={v}" for k, v in counts.items() if v)
-            stages = " ".join(f"{k}:{v}" for k, v in stage_ok.items())
-            progress.update(bar, advance=1, description=f"{verdicts} | passed {stages}")
-
         try:
-            run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, on_result, stop)
+            run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, _progress(progress, len(todo)), stop)
         except KeyboardInterrupt:
             store.write_meta(status="interrupted", finished_at=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
             err.print(f"[yellow]interrupted[/]; partial results kept in {store.root}")
@@ -301,6 +276,45 @@ def run(
     if not quiet:
         print_summary(load_run(store.root), console)
     console.print(f"run directory: {store.root}")
+
+
+def _variants(choice: VariantChoice, tasks: list) -> list[str]:
+    """The responses ``--variant`` names (``all``: every one the tasks have)."""
+    named = {"model": ["model"], "ideal": ["ideal"], "reference": ["reference"], "both": ["model", "ideal"]}
+    return named.get(choice.value) or sorted({v for t in tasks for v in t.variants})
+
+
+def _start_meta(store: RunStore, opts: EngineOptions, pre: backends.Preflight, created_at: str | None,
+                args: dict) -> None:
+    """run.json as a run (or its resumption) starts: what was asked, what will grade, and the
+    CreatedAt every stack carries (kept from the first invocation, so a resumed run matches)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    previous = store.read_meta()
+    store.write_meta(run_id=store.run_id, args=args, harness_version=__version__, toolchain=pre.toolchain,
+                     toolchain_profile=toolchain.DEFAULT_PROFILE.pins, backend=opts.backend,
+                     python=platform.python_version(), status="running", started_at=previous.get("started_at", now),
+                     created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
+                     invocations=[*previous.get("invocations", []), now])
+    store.write_meta(terraform={"found": pre.terraform.terraform is not None, "detail": pre.terraform.reason},
+                     checkov=pre.checkov[1], deploy=opts.plan.deploy)
+
+
+def _progress(progress: Progress, total: int):
+    """The callback that advances the progress bar and shows verdicts and stages passed so far."""
+    bar = progress.add_task("", total=total)
+    counts = {"pass": 0, "fail": 0, "no-code": 0, "infra-error": 0}
+    stage_ok = {s: 0 for s in STAGES}
+
+    def on_result(r: VariantResult) -> None:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+        for o in r.outcomes:
+            if o.round == 0 and o.status == "pass":
+                stage_ok[o.stage] += 1
+        verdicts = " ".join(f"{k}={v}" for k, v in counts.items() if v)
+        stages = " ".join(f"{k}:{v}" for k, v in stage_ok.items())
+        progress.update(bar, advance=1, description=f"{verdicts} | passed {stages}")
+
+    return on_result
 
 
 @app.command()
