@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
@@ -363,14 +363,22 @@ def records(result: VariantResult, run_id: str, attempt: str | None = None) -> d
     }
 
 
+def _from_record(cls, rec: dict):
+    """A StageOutcome or Finding from its record: the record's key columns (run, task, variant,
+    input hash, attempt) are not fields of it."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: x for k, x in rec.items() if k in names})
+
+
 def result_from_records(recs: dict[str, list[dict]]) -> VariantResult:
-    """The inverse of ``records`` (for results graded elsewhere: the docker backend's containers)."""
-    key = ("run_id", "task_id", "variant", "input_hash", "attempt")
+    """The inverse of ``records``: for results graded elsewhere (the docker backend's containers)
+    and for a saved run being re-classified (``rescore``, whose older records may lack a field:
+    it takes the field's default)."""
     v = recs["variants"][0]
-    outcomes = [StageOutcome(**{k: x for k, x in r.items() if k not in key}) for r in recs["outcomes"]]
-    findings = [Finding(**{k: x for k, x in r.items() if k not in key}) for r in recs["findings"]]
     return VariantResult(
         task_id=v["task_id"], variant=v["variant"], input_hash=v["input_hash"], entry_origin=v["entry_origin"],
-        files=v["files"], outcomes=outcomes, findings=findings, artifacts=v["artifacts"], repairs=v["repairs"],
-        artifacts_repaired=v["artifacts_repaired"], file_md_lines=v["file_md_lines"], wall_s=v["wall_s"],
-        worker_rss_kb=v["worker_rss_kb"], contract=v.get("contract") or {}, integrity_s=v.get("integrity_s", 0.0))
+        files=v["files"], outcomes=[_from_record(StageOutcome, r) for r in recs["outcomes"]],
+        findings=[_from_record(Finding, r) for r in recs["findings"]], artifacts=v["artifacts"],
+        repairs=v.get("repairs") or [], artifacts_repaired=v.get("artifacts_repaired") or [],
+        file_md_lines=v.get("file_md_lines") or {}, wall_s=v.get("wall_s", 0.0), worker_rss_kb=v.get("worker_rss_kb", 0),
+        contract=v.get("contract") or {}, integrity_s=v.get("integrity_s", 0.0))
