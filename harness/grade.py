@@ -72,6 +72,7 @@ class Prepared:
     workspace: Workspace
     extract_outcome: StageOutcome
     request: dict | None  # None: nothing for a worker to do
+    log_dir: Path  # the variant's stage logs (the worker writes there too: the request names it)
 
 
 @dataclass
@@ -198,7 +199,8 @@ def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: 
             "log_dir": str(log_dir),
             "stages": list(WORKER_STAGES), "blocked": blocked, "env": env,
         }
-    return Prepared(task, variant, input_hash(task, variant, entry, profile), extraction, ws, outcome, request)
+    return Prepared(task, variant, input_hash(task, variant, entry, profile), extraction, ws, outcome, request,
+                    log_dir)
 
 
 def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | None, dict] | None = None,

@@ -93,7 +93,7 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
             files[p] = text
         repairs.append({"id": repair_id, "round": rnd, "kind": repair.kind, "rule_id": lead.rule_id,
                         "defect": lead.defect, "description": repair.description, "diff": diff})
-        with (Path(request["log_dir"]) / "repairs.log").open("a", encoding="utf-8") as log:
+        with (prep.log_dir / "repairs.log").open("a", encoding="utf-8") as log:
             log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
         request = {**request, "stages": list(CHAIN), "blocked": None}
         if repair.entry is not None:  # from now on the response's own app runs, with its own imports

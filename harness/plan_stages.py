@@ -514,8 +514,7 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
         return [StageOutcome(s, "skipped", "nothing synthesized") for s in stages]
     synth = synths[0] if synths[0].round == 0 else synths[-1]
     rnd = synth.round
-    assert prep.request is not None  # something synthesized: code ran
-    log_dir = Path(prep.request["log_dir"])
+    log_dir = prep.log_dir
     root = prep.workspace.root
     runs, unreadable = [], []
     for rel in synth.data.get("outputs", []):
