@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from .bundles import Task
     from .contract import Entry
-    from .grade import VariantResult
     from .options import EngineOptions
+    from .records import Records, VariantResult
     from .runstore import RunStore
     from .terraform import Detection
     from .toolchain import Profile
@@ -49,7 +49,7 @@ class Slot(ABC):
 
     @abstractmethod
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
-              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
+              stop: threading.Event) -> tuple[VariantResult, Records] | None:
         """One variant's result and its run-store records; None if ``stop`` was set meanwhile
         (nothing partial is recorded)."""
 

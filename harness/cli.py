@@ -20,9 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__, backends, terraform, toolchain
 from .bundles import discover
 from .engine import default_workers, pending_jobs, run_batch
-from .grade import VariantResult
 from .image import DEFAULT_BASE, DEFAULT_TAG
 from .options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions
+from .records import VariantResult
 from .report import print_summary
 from .results import load_run
 from .runstore import RunStore

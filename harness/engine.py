@@ -17,15 +17,17 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from . import backends
 from .bundles import Task
 from .contract import Entry, choose_entry
 from .errors import RunFatal
-from .grade import VariantResult, infra_result, input_hash, prepare, records
 from .options import EngineOptions
+from .prepare import input_hash, prepare, variant_env
+from .records import Records, VariantResult, records
+from .result import infra_result
 from .runstore import RunStore
-from .slot import variant_env
 from .toolchain import Profile
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profil
 
 
 def harness_fault(slot: backends.Slot, store: RunStore, profile: Profile, task: Task, variant: str, entry: Entry,
-                  created_at: str, trace: str) -> tuple[VariantResult, dict[str, list[dict]]]:
+                  created_at: str, trace: str) -> tuple[VariantResult, Records]:
     """A variant whose grading raised in the harness: an infra error of that variant (the traceback
     in its ``harness-error.log``), a fresh worker for the next one."""
     log_dir = store.log_dir(task.id, variant)
@@ -80,81 +82,97 @@ def harness_fault(slot: backends.Slot, store: RunStore, profile: Profile, task: 
     return result, records(result, store.run_id)
 
 
+@dataclass
+class _Batch:
+    """The run's shared state: the queue of variants, each task's entry (chosen once), the results
+    and the first error of a slot thread (which stops the run)."""
+    store: RunStore
+    profile: Profile
+    created_at: str
+    stop: threading.Event
+    on_result: Callable[[VariantResult], None]
+    jobs: queue.Queue = field(default_factory=queue.Queue)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    results: list[VariantResult] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def entry_for(self, task: Task) -> Entry:
+        with self.lock:
+            if task.id not in self.entries:
+                self.entries[task.id] = choose_entry(task)
+            return self.entries[task.id]
+
+    def work(self, slot: backends.Slot) -> None:
+        """A slot's thread: take variants until the queue is empty or the run stops; commit each."""
+        try:
+            while not self.stop.is_set():
+                try:
+                    task, variant = self.jobs.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    graded = slot.grade(task, variant, self.entry_for(task), self.created_at, self.stop)
+                except RunFatal:
+                    raise
+                except Exception:  # noqa: BLE001 - a harness fault on this variant: recorded, the run goes on
+                    graded = harness_fault(slot, self.store, self.profile, task, variant, self.entry_for(task),
+                                           self.created_at, traceback.format_exc())
+                if graded is None:
+                    return  # interrupted mid-variant: record nothing partial
+                result, recs = graded
+                self.store.append_variant(recs)
+                with self.lock:
+                    self.results.append(result)
+                self.on_result(result)
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the caller
+            self.errors.append(exc)
+            self.stop.set()
+        finally:
+            slot.close()
+
+
 def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
               opts: EngineOptions, on_result: Callable[[VariantResult], None] = lambda r: None,
               stop: threading.Event | None = None) -> list[VariantResult]:
     """Grade every (task, variant) that exists and is not already in the store; append records
     as each finishes."""
-    stop = stop or threading.Event()
     meta = store.read_meta()
-    created_at = meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00")
-    entries: dict[str, Entry] = {}
-    jobs: queue.Queue = queue.Queue()
+    batch = _Batch(store, profile, meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00"),
+                   stop or threading.Event(), on_result)
     todo = pending_jobs(tasks, variants, store, profile, opts.rerun)[0]
     for job in todo:
-        jobs.put(job)
-    results: list[VariantResult] = []
-    lock = threading.Lock()
-    errors: list[BaseException] = []
-
-    def entry_for(task: Task) -> Entry:
-        with lock:
-            if task.id not in entries:
-                entries[task.id] = choose_entry(task)
-            return entries[task.id]
-
-    def work(slot: backends.Slot) -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    task, variant = jobs.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    graded = slot.grade(task, variant, entry_for(task), created_at, stop)
-                except RunFatal:
-                    raise
-                except Exception:  # noqa: BLE001 - a harness fault on this variant: recorded, the run goes on
-                    graded = harness_fault(slot, store, profile, task, variant, entry_for(task), created_at,
-                                           traceback.format_exc())
-                if graded is None:
-                    return  # interrupted mid-variant: record nothing partial
-                result, recs = graded
-                for kind, rows in recs.items():
-                    store.append(kind, rows)
-                with lock:
-                    results.append(result)
-                on_result(result)
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the caller
-            errors.append(exc)
-            stop.set()
-        finally:
-            slot.close()
-
+        batch.jobs.put(job)
     backend = backends.get(opts.backend)(profile, store, opts, tasks)
     slots = backend.slots()
     log.info("run %s: %d variant(s) to grade on the %s backend, %d slot(s), %s execution", store.run_id, len(todo),
              opts.backend, len(slots), opts.execution.name)
-    threads = [threading.Thread(target=work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
+    threads = [threading.Thread(target=batch.work, args=(s,), daemon=True, name=f"slot{s.index}") for s in slots]
     if todo:
         backend.start(todo)
     for th in threads:
         th.start()
+    _wait(threads, slots, backend, batch.stop, store.run_id)
+    meta = backend.close()
+    if meta:
+        store.write_meta(**meta)
+    if batch.errors:
+        raise batch.errors[0]
+    if not opts.keep_workspaces:
+        shutil.rmtree(store.root / "workspaces", ignore_errors=True)
+    return batch.results
+
+
+def _wait(threads: list[threading.Thread], slots: list[backends.Slot], backend: backends.Backend,
+          stop: threading.Event, run_id: str) -> None:
+    """Until every slot's thread ends; on Ctrl-C kill every slot (nothing of a worker stays) and re-raise."""
     try:
         while any(th.is_alive() for th in threads):
             time.sleep(0.2)
     except KeyboardInterrupt:
-        log.info("run %s interrupted: killing %d slot(s)", store.run_id, len(slots))
+        log.info("run %s interrupted: killing %d slot(s)", run_id, len(slots))
         stop.set()
         for s in slots:
             s.kill()
         backend.interrupt()
         raise
-    meta = backend.close()
-    if meta:
-        store.write_meta(**meta)
-    if errors:
-        raise errors[0]
-    if not opts.keep_workspaces:
-        shutil.rmtree(store.root / "workspaces", ignore_errors=True)
-    return results

@@ -6,24 +6,52 @@ when an execution stage fails with a finding whose catalogue rule names a mechan
 extraction found no module the task's entry imports, and the response has an app of its own), the
 repair is applied to the variant's workspace copy (never to the response) and the execution
 stages run again, up to ``MAX_ROUNDS`` times. Findings of round n are marked with the repairs
-they depend on; each repair is kept as a unified diff. Static and execution evidence of the same
-defect are merged into one finding at the end.
+they depend on; each repair is kept as a unified diff. (Static and execution evidence of the same
+defect are merged into one finding at the end: ``findings.merge_findings``.)
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.catalogue import rule_by_id
-from graders.repairs import REPAIRS
+from graders.repairs import REPAIRS, Repair
 
 from .contract import entry_stack_modules
-from .grade import Finding, Prepared, StageOutcome, findings_for, md_lines, merge_findings
+from .findings import findings_for
+from .prepare import Prepared, md_lines
+from .records import Finding, RepairRecord, StageOutcome
 from .tapgrade_stages import CHAIN
 
 MAX_ROUNDS = 4
+
+RunRound = Callable[[dict, int], list[StageOutcome]]  # (worker request, round) -> that round's outcomes
+
+
+@dataclass
+class Rounds:
+    """A variant's outcomes and (unmerged) findings over every round so far, and the repairs made."""
+    prep: Prepared
+    outcomes: list[StageOutcome]
+    findings: list[Finding] = field(default_factory=list)
+    repairs: list[RepairRecord] = field(default_factory=list)
+    md_lines: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, prep: Prepared, first: list[StageOutcome]) -> Rounds:
+        """Round 0: extraction and the worker's outcomes for the response as written."""
+        rounds = cls(prep, [], md_lines=md_lines(prep))
+        rounds.add([prep.extract_outcome, *first])
+        return rounds
+
+    def add(self, outcomes: list[StageOutcome]) -> None:
+        """Outcomes of some round, with their findings: each depends on the repairs made up to its round."""
+        for o in outcomes:
+            self.outcomes.append(o)
+            self.findings += findings_for([o], self.md_lines, [r["id"] for r in self.repairs if r["round"] <= o.round])
 
 
 def _diff(path: str, old: str, new: str) -> str:
@@ -46,65 +74,55 @@ def _blocking(prep: Prepared, current: list[StageOutcome], findings: list[Findin
     return next((f for f in findings if f.round == rnd - 1 and f.stage == failed.stage), None)
 
 
-def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
-                          run_round: Callable[[dict, int], list[StageOutcome]],
-                          post_synth: Callable[[list[StageOutcome]], list[StageOutcome]],
-                          max_rounds: int = MAX_ROUNDS,
-                          deferred: Callable[[], list[StageOutcome]] | None = None,
-                          ) -> tuple[list[StageOutcome], list[Finding], list[dict]]:
-    """All rounds' outcomes, the merged findings, and the repairs applied (with diffs).
+def _next_repair(rounds: Rounds, current: list[StageOutcome], rnd: int, files: dict[str, str],
+                 response: dict[str, str]) -> tuple[Finding, Repair] | None:
+    """The blocking finding of the last round and the repair its rule names, if one applies."""
+    lead = _blocking(rounds.prep, current, rounds.findings, rnd)
+    rule = rule_by_id(lead.rule_id) if lead else None
+    if lead is None or rule is None or rule.repair is None:
+        return None
+    evidence = [lead.evidence] + [f.evidence for f in rounds.findings
+                                  if f.stage == "static" and f.defect is not None and f.defect == lead.defect]
+    repair = REPAIRS[rule.repair](evidence, files, response)
+    return (lead, repair) if repair is not None else None
 
-    ``post_synth`` runs the stages after synth on the chosen synthesized stack. ``deferred``:
-    round-0 outcomes still being produced (a warm worker's lint, engine.Slot.first_round), only
-    when no execution stage failed, so no repair round follows; they are collected after
-    ``post_synth`` ran and take the place they would have had in ``first``."""
-    late_outcomes = None
-    if deferred is not None:
-        assert prep.extract_outcome.status != "fail" and not any(o.stage in CHAIN and o.status == "fail" for o in first), \
-            "repairs would rewrite linted files"
-        late_outcomes = post_synth([prep.extract_outcome, *first])  # post_synth reads only synth outcomes
-        first = [*first, *deferred()]
-    outcomes = [prep.extract_outcome, *first]
-    lines = md_lines(prep)
-    findings = findings_for(outcomes, lines)
-    repairs: list[dict] = []
-    current = first
+
+def _apply(rounds: Rounds, rnd: int, lead: Finding, repair: Repair, files: dict[str, str]) -> None:
+    """Write the repair into the workspace copy, and keep it (with its diff) in the repairs log."""
+    root = rounds.prep.workspace.root
+    repair_id = f"R{rnd}"
+    before = {p: files[p] if p in files else _read(root / p) for p in repair.files}
+    diff = "".join(_diff(p, before[p], t) for p, t in sorted(repair.files.items()))
+    for p, text in repair.files.items():
+        (root / p).parent.mkdir(parents=True, exist_ok=True)
+        (root / p).write_text(text, encoding="utf-8")
+        files[p] = text
+    rounds.repairs.append(RepairRecord(id=repair_id, round=rnd, kind=repair.kind, rule_id=lead.rule_id,
+                                       defect=lead.defect, description=repair.description, diff=diff))
+    with (rounds.prep.log_dir / "repairs.log").open("a", encoding="utf-8") as log:
+        log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
+
+
+def repair_rounds(rounds: Rounds, run_round: RunRound, max_rounds: int = MAX_ROUNDS) -> None:
+    """Repair and run the execution stages again while the last round's blocking failure names a
+    repair (up to ``max_rounds``); each round's outcomes and findings are added to ``rounds``."""
+    prep, request = rounds.prep, rounds.prep.request
+    if request is None:
+        return
     root = prep.workspace.root
     files = {p: (root / p).read_text(encoding="utf-8") for p in prep.workspace.files
              if p.endswith(".py") and (root / p).is_file()}
     response = {p: f.text for p, f in prep.extraction.files.items() if p.endswith(".py")}
-    request = prep.request
+    current = rounds.outcomes[1:]  # round 0's worker outcomes
     for rnd in range(1, max_rounds + 1):
-        lead = _blocking(prep, current, findings, rnd)
-        rule = rule_by_id(lead.rule_id) if lead else None
-        if request is None or lead is None or rule is None or rule.repair is None:
+        found = _next_repair(rounds, current, rnd, files, response)
+        if found is None:
             break
-        evidence = [lead.evidence] + [f.evidence for f in findings
-                                      if f.stage == "static" and f.defect is not None and f.defect == lead.defect]
-        repair = REPAIRS[rule.repair](evidence, files, response)
-        if repair is None:
-            break
-        repair_id = f"R{rnd}"
-        before = {p: files[p] if p in files else _read(root / p) for p in repair.files}
-        diff = "".join(_diff(p, before[p], t) for p, t in sorted(repair.files.items()))
-        for p, text in repair.files.items():
-            (root / p).parent.mkdir(parents=True, exist_ok=True)
-            (root / p).write_text(text, encoding="utf-8")
-            files[p] = text
-        repairs.append({"id": repair_id, "round": rnd, "kind": repair.kind, "rule_id": lead.rule_id,
-                        "defect": lead.defect, "description": repair.description, "diff": diff})
-        with (prep.log_dir / "repairs.log").open("a", encoding="utf-8") as log:
-            log.write(f"{repair_id} ({lead.rule_id}): {repair.description}\n{diff}\n")
+        lead, repair = found
+        _apply(rounds, rnd, lead, repair, files)
         request = {**request, "stages": list(CHAIN), "blocked": None}
         if repair.entry is not None:  # from now on the response's own app runs, with its own imports
             request.update(entry=repair.entry, stack_modules=entry_stack_modules(files[repair.entry]),
                            contract_call=None)
         current = run_round(request, rnd)
-        outcomes += current
-        findings += findings_for(current, lines, [r["id"] for r in repairs])
-    if late_outcomes is None:
-        late_outcomes = post_synth(outcomes)
-    for late in late_outcomes:  # validate, plan, rules, checkov, deploy (plan_stages.py)
-        outcomes.append(late)
-        findings += findings_for([late], lines, [r["id"] for r in repairs if r["round"] <= late.round])
-    return outcomes, merge_findings(findings), repairs
+        rounds.add(current)

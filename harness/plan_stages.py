@@ -29,8 +29,9 @@ from . import schema_check, terraform
 from .checkov_runner import CheckovRunner, CheckovUnavailable
 from .contract import passed_values
 from .emulator import EmulatorError, MotoServer
-from .grade import Prepared, StageOutcome, portable
 from .options import PlanOptions
+from .prepare import Prepared
+from .records import StageOutcome, portable
 from .toolchain import Profile
 
 PROVIDER_VERSION_SUMMARIES = ("Extraneous JSON object property", "Unsupported argument", "Unsupported block type",

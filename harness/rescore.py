@@ -13,7 +13,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .grade import findings_for, merge_findings, records, result_from_records
+from .findings import findings_for, merge_findings
+from .records import records, result_from_records
 from .results import latest
 from .runstore import RunStore
 
@@ -43,6 +44,5 @@ def rescore(src: Path, dest: Path) -> RunStore:
             findings += findings_for([o for o in result.outcomes if o.round == rnd], result.file_md_lines,
                                      [r for r in repair_ids if int(r[1:]) <= rnd])
         result = replace(result, findings=merge_findings(findings))
-        for kind, recs in records(result, new.run_id, attempt=v["attempt"]).items():
-            new.append(kind, recs)
+        new.append_variant(records(result, new.run_id, attempt=v["attempt"]))
     return new

@@ -23,8 +23,12 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from .records import Records
 
 RECORD_FILES = ("variants", "outcomes", "findings", "errors")
 
@@ -85,7 +89,7 @@ class RunStore:
         with self._lock:
             _atomic_write_json(self.meta_path, {**self.read_meta(), **fields})
 
-    def append(self, kind: str, records: list[dict]) -> None:
+    def append(self, kind: str, records: Sequence[Mapping[str, Any]]) -> None:
         """Append records of one kind; one write per record, then fsync."""
         assert kind in RECORD_FILES, kind
         if not records:
@@ -95,6 +99,12 @@ class RunStore:
                 fh.write(json.dumps(rec, sort_keys=True, default=str) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+
+    def append_variant(self, recs: Records) -> None:
+        """One variant's rows in commit order: its ``variants`` row, written last, commits it."""
+        self.append("outcomes", recs["outcomes"])
+        self.append("findings", recs["findings"])
+        self.append("variants", recs["variants"])
 
     def records(self, kind: str) -> list[dict]:
         return read_jsonl(self.root / f"{kind}.jsonl")

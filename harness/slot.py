@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -23,10 +22,12 @@ from .backend import Slot
 from .bundles import Task
 from .checkov_runner import CheckovRunner
 from .contract import Entry
-from .grade import Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
-from .onepass import continue_with_repairs
+from .grade import grade_variant
 from .options import EngineOptions
-from .plan_stages import PlanTools, post_synth_outcomes
+from .plan_stages import PlanTools
+from .prepare import Prepared
+from .records import Records, StageOutcome, VariantResult
+from .result import worker_outcomes
 from .runstore import RunStore
 from .tapgrade_stages import CHAIN
 from .terraform import Inits
@@ -41,26 +42,6 @@ class Linter(Protocol):
     shared lint process)."""
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]: ...
-
-
-def variant_env(task: Task, created_at: str) -> dict[str, str]:
-    """Environment of the entry contract for one variant; mock credentials so nothing reaches AWS."""
-    return {
-        "ENVIRONMENT_SUFFIX": "dev",
-        "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
-        "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
-        "AWS_REGION": task.region,
-        "AWS_DEFAULT_REGION": task.region,
-        "REPOSITORY": "tapgrade",
-        "COMMIT_AUTHOR": "tapgrade",
-        "PR_NUMBER": task.id,
-        "TEAM": str(task.metadata.get("team", "unknown")),
-        "HARNESS_CREATED_AT": created_at,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
 
 
 class WorkerSlot(Slot):
@@ -123,38 +104,27 @@ class WorkerSlot(Slot):
         self.lint_pool.shutdown(wait=False)
 
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
-              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
-        """Grade one variant in this slot: its result and run-store records (None if stopped)."""
-        t0 = time.monotonic()
-        self.integrity_s = 0.0
-        store, opts = self.store, self.opts
-        log_dir = store.log_dir(task.id, variant)
-        env = variant_env(task, created_at)
-        prep = prepare(task, variant, entry, self.profile, self.workspace, log_dir, env)
-        if prep.request is not None:  # code will run: its AWS SDK calls go to this slot's emulator
-            prep.request["env"] = {**env, **self.tools.sdk_env(task.region)}
-            hand_over(opts.limits.code_uid, prep.workspace.root, log_dir)
-        first, lint_later = self.first_round(prep) if prep.request is not None else (worker_outcomes(prep, []), None)
-        artifacts = store.artifact_dir(task.id, variant)
-        outcomes, findings, repairs = continue_with_repairs(
-            prep, first, lambda req, rnd: self.run(prep, req, rnd),
-            lambda outs: post_synth_outcomes(prep, outs, self.tools, env, artifacts), deferred=lint_later)
-        if stop.is_set():
-            return None
-        if not opts.execution.shared_services:
+              stop: threading.Event) -> tuple[VariantResult, Records] | None:
+        """Grade one variant in this slot (the flow: ``grade.grade_variant``)."""
+        return grade_variant(self, task, variant, entry, created_at, stop)
+
+    def after_variant(self, prep: Prepared, result: VariantResult) -> None:
+        """What the slot measured for the variant goes into its result; the workspace is kept if asked."""
+        if not self.opts.execution.shared_services:
             self.tools.forget()
-        result = finish(prep, outcomes, findings, repairs, artifacts)
-        result.wall_s = time.monotonic() - t0
         result.integrity_s = self.integrity_s
         result.worker_rss_kb = self.last_rss_kb if prep.request is not None else 0
-        if opts.keep_workspaces:
-            kept = store.root / "workspaces" / task.id / variant
+        if self.opts.keep_workspaces:
+            kept = self.store.root / "workspaces" / prep.task.id / prep.variant
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(self.workspace, kept, symlinks=True)
-        return result, records(result, store.run_id)
 
-    def first_round(self, prep: Prepared) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]:
+    def first_round(self, prep: Prepared, env: dict[str, str]
+                    ) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]:
         """Round 0, and lint still to be collected (or None).
+
+        The response's code gets the entry contract's environment, with its AWS SDK calls sent to
+        this slot's emulator, and (docker) its files handed to the code's own uid.
 
         Warm, lint is a request of its own that runs while this thread runs validate / plan /
         checkov: two processes busy instead of one, on the same findings (the same files, in the
@@ -163,8 +133,12 @@ class WorkerSlot(Slot):
         per worker), else to this slot's worker. When an execution stage failed, repairs are
         coming and will rewrite the files, so lint runs first. The baselines lint in turn, in their
         own process per stage group (``run``)."""
+        self.integrity_s = 0.0
         request = prep.request
-        assert request is not None
+        if request is None:
+            return worker_outcomes(prep, []), None
+        request["env"] = {**env, **self.tools.sdk_env(prep.task.region)}
+        hand_over(self.opts.limits.code_uid, prep.workspace.root, prep.log_dir)
         stages = request["stages"]
         if not self.opts.execution.shared_services or not stages or stages[-1] != "lint":
             return self.run(prep, request), None

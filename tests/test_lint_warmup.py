@@ -11,8 +11,8 @@ from harness import lint_warmup
 from harness.backends.local import LintSeat
 from harness.bundles import load_task
 from harness.contract import choose_entry
-from harness.grade import prepare
 from harness.options import EngineOptions
+from harness.prepare import prepare
 from harness.runstore import RunStore
 from harness.slot import WorkerSlot
 from harness.toolchain import DEFAULT_PROFILE

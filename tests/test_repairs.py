@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 
 from graders.repairs import accept_contract, dict_to_struct, rename_import
-from harness.grade import Finding, merge_findings
+from harness.findings import merge_findings
+from harness.records import Finding
 
 
 def test_rename_import_touches_only_the_exact_name() -> None:

@@ -31,12 +31,13 @@ from typing import Any
 from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..contract import Entry
-from ..grade import VariantResult, infra_result, prepare, records, result_from_records
 from ..image import LABEL, ImageError, client
 from ..image import check as image_check
 from ..options import ContainerOptions, EngineOptions, to_dict
+from ..prepare import prepare, variant_env
+from ..records import Records, VariantResult, records, result_from_records
+from ..result import infra_result
 from ..runstore import RunStore
-from ..slot import variant_env
 from ..slot_server import CODE_UID
 from ..terraform import Detection
 from ..toolchain import Profile
@@ -271,7 +272,7 @@ class ContainerSlot(Slot):
 
     # -- work
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
-              stop: threading.Event) -> tuple[VariantResult, dict[str, list[dict]]] | None:
+              stop: threading.Event) -> tuple[VariantResult, Records] | None:
         inside = self.mounts[str(Path(task.root).resolve())]
         last = ""
         for _attempt in range(2):
@@ -298,7 +299,7 @@ class ContainerSlot(Slot):
         return self._infra_result(task, variant, entry, created_at, last)
 
     def _infra_result(self, task: Task, variant: str, entry: Entry, created_at: str,
-                      message: str) -> tuple[VariantResult, dict[str, list[dict]]]:
+                      message: str) -> tuple[VariantResult, Records]:
         """Twice no answer: an infra error of this variant (harness-side extraction only, no code run)."""
         work = self.store.root / "workspaces" / f"_docker{self.index}"
         prep = prepare(task, variant, entry, self.profile, work, self.store.log_dir(task.id, variant),

@@ -16,8 +16,9 @@ from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..checkov_runner import CheckovRunner
 from ..checkov_runner import available as checkov_available
-from ..grade import Prepared, StageOutcome
 from ..options import EngineOptions
+from ..prepare import Prepared
+from ..records import StageOutcome
 from ..runstore import RunStore
 from ..slot import WorkerSlot
 from ..terraform import Inits
