@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graders.classify import classify_defect
 
-from .records import Finding, StageOutcome
+from .records import Finding, RepairRecord, StageOutcome
 
 
 def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
@@ -30,6 +30,15 @@ def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
                                     rule.root_cause, rule.fix_hint, sig, defect, [o.stage], o.round,
                                     list(depends_on or [])))
     return findings
+
+
+def findings_of(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
+                repairs: list[RepairRecord]) -> list[Finding]:
+    """Classified findings of outcomes of any rounds, unmerged, in outcome order: each depends on
+    the repairs made up to its round (a finding of round n was found after repairs R1..Rn).
+    Grading adds them round by round (``onepass.Rounds``); ``rescore`` rebuilds them at once."""
+    return [f for o in outcomes
+            for f in findings_for([o], file_md_lines, [r["id"] for r in repairs if r["round"] <= o.round])]
 
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:

@@ -21,7 +21,7 @@ from graders.catalogue import rule_by_id
 from graders.repairs import REPAIRS, Repair
 
 from .contract import entry_stack_modules
-from .findings import findings_for
+from .findings import findings_of
 from .prepare import Prepared, md_lines
 from .records import Finding, RepairRecord, StageOutcome
 from .tapgrade_stages import CHAIN
@@ -49,9 +49,8 @@ class Rounds:
 
     def add(self, outcomes: list[StageOutcome]) -> None:
         """Outcomes of some round, with their findings: each depends on the repairs made up to its round."""
-        for o in outcomes:
-            self.outcomes.append(o)
-            self.findings += findings_for([o], self.md_lines, [r["id"] for r in self.repairs if r["round"] <= o.round])
+        self.outcomes += outcomes
+        self.findings += findings_of(outcomes, self.md_lines, self.repairs)
 
 
 def _diff(path: str, old: str, new: str) -> str:

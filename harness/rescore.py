@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .findings import findings_for, merge_findings
+from .findings import findings_of, merge_findings
 from .records import records, result_from_records
 from .results import latest
 from .runstore import RunStore
@@ -37,12 +37,7 @@ def rescore(src: Path, dest: Path) -> RunStore:
     for v in variants:
         # the variant as it was recorded, its findings classified again from its stages' signals
         result = result_from_records({"variants": [v], "outcomes": by_attempt.get(v["attempt"], []), "findings": []})
-        repair_ids = [r["id"] for r in result.repairs]
-        findings = []
-        for rnd in sorted({o.round for o in result.outcomes}):
-            # in a one-pass run, round n ran after repairs R1..Rn
-            findings += findings_for([o for o in result.outcomes if o.round == rnd], result.file_md_lines,
-                                     [r for r in repair_ids if int(r[1:]) <= rnd])
+        findings = findings_of(result.outcomes, result.file_md_lines, result.repairs)
         result = replace(result, findings=merge_findings(findings))
         new.append_variant(records(result, new.run_id, attempt=v["attempt"]))
     return new
