@@ -16,10 +16,21 @@ Medium, Low, and Info (recorded, not a failure).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from .checkov_severity import CHECKOV_SEVERITIES
 
-SEVERITIES = ("Critical", "High", "Medium", "Low", "Info")
+
+class Severity(StrEnum):
+    CRITICAL = "Critical"
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+    INFO = "Info"
+
+
+# Plain strings, worst first: what records and DataFrames hold.
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
 FAILURE_SEVERITIES = SEVERITIES[:4]
 
 

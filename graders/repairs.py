@@ -84,6 +84,39 @@ def _stack_class(signals: list[dict]) -> str:
     return m.group(1) if m else "TapStack"
 
 
+def _init_of(text: str, name: str) -> ast.FunctionDef | None:
+    """The ``__init__`` of class ``name`` at the top level of ``text`` (None if absent or unparsable)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+    return next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
+                None) if cls is not None else None
+
+
+def _contract_edits(text: str, a: ast.arguments, passed: set[str]) -> list[tuple[int, int, str]]:
+    """Edits that give ``=None`` to every parameter the entry does not pass and has no default, and
+    add ``**kwargs`` when the signature has none."""
+    edits: list[tuple[int, int, str]] = []
+    pos = [*a.posonlyargs, *a.args]
+    first_default = len(pos) - len(a.defaults)
+    omitted = [arg for i, arg in enumerate(pos[3:], start=3)  # self, scope, id are given positionally
+               if i < first_default and arg.arg not in passed]
+    omitted += [arg for arg, default in zip(a.kwonlyargs, a.kw_defaults) if default is None and arg.arg not in passed]
+    for arg in omitted:
+        end = arg.annotation or arg
+        edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
+    if a.kwarg is None:
+        nodes = [n for n in (*pos, *a.defaults, *a.kwonlyargs, *(d for d in a.kw_defaults if d), a.vararg)
+                 if n is not None]
+        nodes += [n.annotation for n in (*pos, *a.kwonlyargs, a.vararg) if n is not None and n.annotation]
+        last = max(nodes, key=lambda n: (n.end_lineno, n.end_col_offset))
+        at = _offset(text, last.end_lineno, last.end_col_offset)
+        edits.append((at, at, ", **kwargs"))
+    return edits
+
+
 def accept_contract(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """Let the stack class's __init__ take what the task's entry passes: ``**kwargs`` and
     defaults for params it omits."""
@@ -91,40 +124,16 @@ def accept_contract(signals: list[dict], files: Files, _response: Files | None =
     path = _first(signals, "file") if _first(signals, "kind") == "static-contract" else None
     candidates = [path] if path in files else [p for p, t in files.items()
                                                if re.search(rf"^class\s+{re.escape(name)}\b", t, re.M)]
+    passed = set(_first(signals, "call_keywords") or
+                 ("environment_suffix", "state_bucket", "state_bucket_region", "aws_region", "default_tags"))
     for path in candidates:
-        try:
-            tree = ast.parse(files[path])
-        except SyntaxError:
-            continue
-        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
-        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"),
-                    None) if cls is not None else None
+        init = _init_of(files[path], name)
         if init is None:
             continue
-        a, text = init.args, files[path]
-        edits: list[tuple[int, int, str]] = []
-        passed = set(_first(signals, "call_keywords") or
-                     ("environment_suffix", "state_bucket", "state_bucket_region", "aws_region", "default_tags"))
-        pos = [*a.posonlyargs, *a.args]
-        first_default = len(pos) - len(a.defaults)
-        for i, arg in enumerate(pos[3:], start=3):  # self, scope, id are given positionally
-            if i < first_default and arg.arg not in passed:
-                end = arg.annotation or arg
-                edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
-        for arg, default in zip(a.kwonlyargs, a.kw_defaults):
-            if default is None and arg.arg not in passed:
-                end = arg.annotation or arg
-                edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
-        if a.kwarg is None:
-            nodes = [n for n in (*pos, *a.defaults, *a.kwonlyargs, *(d for d in a.kw_defaults if d), a.vararg)
-                     if n is not None]
-            nodes += [n.annotation for n in (*pos, *a.kwonlyargs, a.vararg) if n is not None and n.annotation]
-            last = max(nodes, key=lambda n: (n.end_lineno, n.end_col_offset))
-            at = _offset(text, last.end_lineno, last.end_col_offset)
-            edits.append((at, at, ", **kwargs"))
+        edits = _contract_edits(files[path], init.args, passed)
         if edits:
             return Repair("accept-contract", f"{path}: {name}.__init__ accepts what the task's entry passes",
-                          {path: _apply(text, edits)})
+                          {path: _apply(files[path], edits)})
     return None
 
 
