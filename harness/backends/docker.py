@@ -8,23 +8,19 @@ What a variant produced comes back over the attach stream (records plus a tar of
 artifacts) and goes into the host's run store exactly as a local result would.
 
 Containers carry labels (run id, host pid) so that Ctrl-C / SIGTERM (``kill``), a normal end
-(``close``) and ``harness clean`` (``remove_leftovers``: containers whose harness is dead) leave
+(``close``) and ``harness clean`` (``containers.remove_leftovers``: containers whose harness is dead) leave
 none behind. A container that dies or overruns the per-variant timeout is killed and the variant
 retried once in a fresh one; a second failure is recorded as an infra error of that variant.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import logging
 import os
 import queue
 import socket
-import tarfile
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,48 +34,12 @@ from ..prepare import prepare, variant_env
 from ..records import Records, VariantResult, records, result_from_records
 from ..result import infra_result
 from ..runstore import RunStore
-from ..slot_server import CODE_UID
 from ..terraform import Detection
 from ..toolchain import Profile
 from . import register
+from .containers import RUNS_IN, options_inside, remove_leftovers, remove_run, rewrite_paths, task_mounts, unpack
 
-# Fixed places inside the container: independent of where the host keeps runs and tasks (a host
-# path under /root would not even be traversable by the image's non-root user).
 log = logging.getLogger(__name__)
-
-RUNS_IN = "/tapgrade/runs"
-TASKS_IN = "/tapgrade-tasks"
-
-
-def options_inside(opts: EngineOptions) -> EngineOptions:
-    """The run's options as the container's slot takes them: the response's code under the
-    image's uid for it, not the slot's (root); terraform detected in there, not here."""
-    return replace(opts, limits=replace(opts.limits, code_uid=CODE_UID), plan=replace(opts.plan, terraform=None))
-
-
-def task_mounts(tasks: list[Task]) -> dict[str, str]:
-    """Host task root -> its path in the container (read-only bind), keeping the directory name
-    (a task's id can be its directory name)."""
-    out: dict[str, str] = {}
-    for t in tasks:
-        root = str(Path(t.root).resolve())
-        if root not in out:
-            out[root] = f"{TASKS_IN}/{len(out)}/{Path(root).name}"
-    return out
-
-
-def _rewrite(obj, old: str, new: str):
-    """Container paths in records -> host paths, so both backends store the same rows."""
-    return json.loads(json.dumps(obj).replace(old, new)) if old != new else obj
-
-
-def unpack(files_b64: str, dest: Path) -> None:
-    """Unpack a container's tar into the run store; the ``data`` filter refuses absolute paths,
-    ``..``, links out of ``dest`` and device files (the tar was written where model code ran)."""
-    if not files_b64:
-        return
-    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(files_b64)), mode="r:gz") as tar:
-        tar.extractall(dest, filter="data")
 
 
 class ContainerGone(Exception):
@@ -291,7 +251,7 @@ class ContainerSlot(Slot):
                 continue
             if ev.get("event") == "error":
                 raise RuntimeError(f"grading {task.id}/{variant} failed inside the container:\n{ev['message']}")
-            recs = _rewrite(ev["records"], self.run_in, str(self.store.root))
+            recs = rewrite_paths(ev["records"], self.run_in, str(self.store.root))
             unpack(ev.get("files", ""), self.store.root)
             return result_from_records(recs), recs
         if stop.is_set():
@@ -306,46 +266,3 @@ class ContainerSlot(Slot):
                        variant_env(task, created_at))
         result = infra_result(prep, f"docker backend: {message}", self.store.artifact_dir(task.id, variant))
         return result, records(result, self.store.run_id)
-
-
-def _labelled(*labels: str) -> list[dict]:
-    """Containers carrying these labels, as the engine lists them (ids, names, labels).
-
-    The low-level listing on purpose: the high-level one fetches each container again and fails
-    on one being removed meanwhile (a slot removing its own while Ctrl-C cleans up)."""
-    return client().api.containers(all=True, filters={"label": list(labels)})
-
-
-def _remove_all(found: list[dict]) -> list[str]:
-    api = client().api
-    removed = []
-    for c in found:
-        try:
-            api.remove_container(c["Id"], force=True)
-        except Exception:  # noqa: BLE001 - already gone, or being removed by its own slot
-            log.debug("container %s already gone", c["Id"][:12], exc_info=True)
-            continue
-        removed.append(c["Names"][0].lstrip("/") if c.get("Names") else c["Id"][:12])
-    return removed
-
-
-def remove_run(run_id: str) -> list[str]:
-    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C)."""
-    return _remove_all(_labelled(f"{LABEL}.run={run_id}", f"{LABEL}.pid={os.getpid()}"))
-
-
-def leftovers(all_runs: bool = False) -> list[dict]:
-    """Containers of this harness whose run is over: their harness process is gone (or all)."""
-    here = socket.gethostname()
-    out = []
-    for c in _labelled(f"{LABEL}.run"):
-        labels = c.get("Labels") or {}
-        pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
-        alive = labels.get(f"{LABEL}.host") == here and pid > 0 and Path(f"/proc/{pid}").exists()
-        if all_runs or not alive:
-            out.append(c)
-    return out
-
-
-def remove_leftovers(all_runs: bool = False) -> list[str]:
-    return _remove_all(leftovers(all_runs))
