@@ -10,49 +10,20 @@ Properties kept on purpose:
   from what the corpus runs show.
 
 Severities: Critical (nothing deploys), High (deploys wrong or breaks the pipeline's policy),
-Medium, Low, and Info (recorded, not a failure).
+Medium, Low, and Info (recorded, not a failure). What a rule is and the severities live in
+``rule.py``; the rules for Terraform's diagnostics (one set per stage) in ``terraform_rules.py``;
+both take their place in ``RULES`` here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
-
 from .checkov_severity import CHECKOV_SEVERITIES
+from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
+from .terraform_rules import terraform_rules
 
+# Re-exported: the catalogue is where the harness reads rules and severities from.
+__all__ = ["ANY", "EXEC", "FAILURE_SEVERITIES", "PYLINT_RULES", "RULES", "SEVERITIES", "Rule", "Severity", "rule_by_id"]
 
-class Severity(StrEnum):
-    CRITICAL = "Critical"
-    HIGH = "High"
-    MEDIUM = "Medium"
-    LOW = "Low"
-    INFO = "Info"
-
-
-# Plain strings, worst first: what records and DataFrames hold.
-SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
-FAILURE_SEVERITIES = SEVERITIES[:4]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    stage: str  # stage whose signals it classifies; "*" for any execution stage
-    severity: str
-    title: str
-    root_cause: str
-    fix_hint: str
-    # Match on the raw signal: every key must match (regex search for strings, equality for others).
-    when: dict = field(default_factory=dict)
-    message: str = "{message}"
-    repair: str | None = None  # name of a mechanical repair in graders/repairs.py
-    # Identity of the defect, shared by the static and the execution evidence of it, so the two
-    # merge into one finding. Formatted like ``message``; static signals carry theirs as {defect}.
-    defect: str | None = None
-
-
-EXEC = "*"  # the stages that run the response's code: import, instantiate, synth
-ANY = "any"  # any stage (what a worker finds after the response's code ran, attached to a stage)
 
 # Texts shared by a static rule and its execution twin (same defect, seen two ways).
 PROVIDER_NAME = ("Provider class name does not exist",
@@ -67,56 +38,6 @@ CONTRACT = ("Stack constructor does not match the task's entry point",
             "with the arguments it passes (the template's: environment_suffix, state_bucket, "
             "state_bucket_region, aws_region and default_tags); the class's __init__ does not accept them.",
             "Accept the entry's keyword arguments (or **kwargs) in the stack class's __init__.")
-
-def _terraform_rules() -> tuple[Rule, ...]:
-    """Rules for Terraform's diagnostics, the same for validate, plan and deploy (and for the jsii
-    schema fallback, which speaks Terraform's summaries)."""
-    out: list[Rule] = []
-    for stage in ("validate", "plan", "deploy"):
-        out += [
-            Rule(f"{stage}.infra", stage, "Info", "Environment could not answer (infra)",
-                 "The local emulator or the provider mirror failed, not the response (see "
-                 "graders/infra_signatures.py).", "None for the response.", {"kind": "infra"}, "{reason}: {message}"),
-            Rule(f"{stage}.provider-version", stage, "Info", "Provider version difference",
-                 "Terraform's provider (from the mirror) does not know an argument the pinned provider "
-                 "package defines: the versions differ, the response is not at fault.", "None for the response.",
-                 {"kind": "provider-version"}),
-            Rule(f"{stage}.missing-file", stage, "Critical", "A file the configuration reads does not exist",
-                 "A function such as filebase64sha256() reads a file (usually a Lambda package) that is not "
-                 "there when Terraform runs.", "Build the file at synth time (or use TerraformAsset).",
-                 {"kind": "terraform-diagnostic", "severity": "error", "detail": r"no such file or directory"},
-                 defect="file:{construct}"),
-            Rule(f"{stage}.unknown-argument", stage, "Critical", "Unknown argument or block",
-                 "The configuration sets an argument or block the resource does not have.",
-                 "Use the provider's argument names.",
-                 {"kind": "terraform-diagnostic", "severity": "error",
-                  "summary": r"Extraneous JSON object property|Unsupported argument|Unsupported block type|"
-                             r"Invalid resource type"}),
-            Rule(f"{stage}.missing-argument", stage, "Critical", "Required argument missing",
-                 "A resource lacks an argument or block the provider requires.", "Set the required argument.",
-                 {"kind": "terraform-diagnostic", "severity": "error",
-                  "summary": r"Missing required argument|Insufficient \S+ blocks|Missing required"}),
-            Rule(f"{stage}.wrong-type", stage, "Critical", "Argument of the wrong type",
-                 "A value cannot be converted to the argument's type.", "Pass a value of the argument's type.",
-                 {"kind": "terraform-diagnostic", "severity": "error",
-                  "summary": r"Incorrect attribute value type|Inappropriate value|Invalid value"}),
-            Rule(f"{stage}.invalid-reference", stage, "Critical", "Reference to something that does not exist",
-                 "An expression refers to a resource, attribute or variable that is not declared.",
-                 "Reference an existing resource attribute.",
-                 {"kind": "terraform-diagnostic", "severity": "error",
-                  "summary": r"Reference to undeclared|Unsupported attribute|Invalid reference|"
-                             r"Reference to undeclared input variable"}),
-            Rule(f"{stage}.error", stage, "Critical" if stage != "deploy" else "High",
-                 f"terraform {stage} error", f"terraform {stage} rejected the configuration"
-                 + (" (the emulator raised it; real AWS may differ)." if stage == "deploy" else "."),
-                 "Read the diagnostic; fix the resource it names.",
-                 {"kind": "terraform-diagnostic", "severity": "error"}),
-            Rule(f"{stage}.warning", stage, "Low", f"terraform {stage} warning",
-                 "Terraform warned (often a deprecated argument).", "Address the warning.",
-                 {"kind": "terraform-diagnostic", "severity": "warning"}),
-        ]
-    return tuple(out)
-
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
@@ -318,7 +239,7 @@ RULES: tuple[Rule, ...] = (
          "The function is planned with a runtime AWS has deprecated; creating or updating it is "
          "blocked or soon will be.", "Use a supported runtime (e.g. python3.12).",
          {"kind": "rego", "policy": "lambda_runtime"}),
-    *_terraform_rules(),
+    *terraform_rules(),
     # --- checkov (severities from graders/checkov_severity.py) -----------------------------------
     *(Rule(f"checkov.{name}", "checkov", sev, f"checkov check failed ({sev})", f"checkov: {why}.",
            "See the checkov check's documentation.", {"kind": "checkov", "check_id": pattern},
