@@ -7,7 +7,11 @@ descriptor (a dup of the original stdout); the real fds 0/1/2 point at /dev/null
 log files, so whatever model code prints or reads can never corrupt the protocol.
 
 Only the standard library and the toolchain's own packages may be imported here: this file is
-executed by another interpreter and must not import the ``harness`` package.
+executed by another interpreter and must not import the ``harness`` package. Its parts are sibling
+files, imported by name before the harness directory leaves ``sys.path``: ``worker_stages`` (the
+stages and the loop over them), ``worker_state`` (preload, snapshot, restore), ``worker_context``
+(stage logs, the fixed clock), ``worker_signals`` (signals from exceptions), ``worker_processes``
+(what the response leaves running), ``worker_policy`` and ``worker_integrity`` (the guards).
 """
 
 from __future__ import annotations
