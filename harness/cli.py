@@ -23,7 +23,7 @@ from .engine import default_workers, pending_jobs, run_batch
 from .grade import VariantResult
 from .image import DEFAULT_BASE, DEFAULT_TAG
 from .options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions
-from .report import print_summary
+from .reports.summary import print_summary
 from .results import load_run
 from .runstore import RunStore
 from .tapgrade_stages import CHAIN, STAGES
@@ -346,7 +346,7 @@ def analyze(
     out: Annotated[Path | None, typer.Option(help="Write the markdown here instead of printing it.")] = None,
 ) -> None:
     """Write a failure analysis of one task in the reference document's structure (markdown)."""
-    from .analysis import analyze_path
+    from .reports.analysis import analyze_path
 
     try:
         text = analyze_path(run_dir, task_id, variant, tasks)
@@ -391,7 +391,7 @@ def compare(
                                                           "gained or worsened Critical/High finding.")] = False,
 ) -> None:
     """Per task: findings gained, lost and changed in severity from RUN_A to RUN_B, and regressions."""
-    from .compare import compare as do_compare
+    from .reports.compare import compare as do_compare
 
     try:
         a, b = load_run(run_a), load_run(run_b)
@@ -419,7 +419,7 @@ def agreement(
 ) -> None:
     """Compare the run with the humans' MODEL_FAILURES.md: worst-severity agreement, confusion matrix,
     per-category recall, and how much of the labels the parser could read."""
-    from .agreement import agreement as do_agreement
+    from .reports.agreement import agreement as do_agreement
     from .results import tasks_of
 
     try:
@@ -451,7 +451,7 @@ def report(
     if not html:
         err.print("[red]say which report: --html[/]")
         raise typer.Exit(2)
-    from .html_report import write_report
+    from .reports.html_report import write_report
     from .results import tasks_of
 
     try:
