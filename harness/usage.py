@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import procstat
+from .worker import procstat
 
 
 def _rss_kb(pid: int) -> int:

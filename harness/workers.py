@@ -25,7 +25,7 @@ from .procgroup import kill_group
 from .toolchain import Profile
 from .usage import group_usage, oom_kills
 
-WORKER_SCRIPT = Path(__file__).with_name("toolchain_worker.py")
+WORKER_SCRIPT = Path(__file__).parent / "worker" / "toolchain_worker.py"
 # The worker's parent: a small process that only starts the worker and waits for it. Model code
 # that signals its parent (``os.kill(os.getppid(), 9)``) reaches this, never the harness; a guard
 # dead by a signal tells the harness the response did it. A subreaper, so what a dead worker
@@ -94,7 +94,7 @@ class LocalWorker:
                  single_use: bool = False):
         self.profile = profile
         self.lint_only = lint_only  # the run's shared lint process: pylint, no cdktf runtime
-        # Warm workers import the provider's submodules on demand (harness/provider_lazy.py); the
+        # Warm workers import the provider's submodules on demand (harness/worker/provider_lazy.py); the
         # cold baseline imports all of them per process, as `python tap.py` does.
         self.lazy_provider = lazy_provider
         self.workspace = workspace  # the worker's cwd for life: every variant is materialized here

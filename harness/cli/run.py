@@ -22,7 +22,7 @@ from ..records import VariantResult
 from ..reports.summary import print_summary
 from ..results import load_run
 from ..runstore import RunStore
-from ..tapgrade_stages import CHAIN, STAGES
+from ..worker.tapgrade_stages import CHAIN, STAGES
 from .common import console, err
 from .run_options import (
     Backend,

@@ -30,8 +30,8 @@ import worker_stages
 from worker_processes import become_subreaper, children, rss_kb, sweep_children
 from worker_state import Snapshot, preload
 
-# This file runs as a script, so its directory (the harness package) heads sys.path: drop it, so
-# response code can never import harness modules by accident.
+# This file runs as a script, so its directory (harness/worker) heads sys.path: drop it, so
+# response code can never import the worker's modules by accident.
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 PROTO = None
