@@ -104,7 +104,7 @@ def continue_with_repairs(prep: Prepared, first: list[StageOutcome],
         findings += findings_for(current, lines, [r["id"] for r in repairs])
     if late_outcomes is None:
         late_outcomes = post_synth(outcomes)
-    for late in late_outcomes:  # validate, plan, rules, checkov, deploy (plan_stages.py)
+    for late in late_outcomes:  # validate, plan, rules, checkov, deploy (harness/plan/)
         outcomes.append(late)
         findings += findings_for([late], lines, [r["id"] for r in repairs if r["round"] <= late.round])
     return outcomes, merge_findings(findings), repairs

@@ -26,7 +26,7 @@ from .contract import Entry
 from .grade import Prepared, StageOutcome, VariantResult, finish, prepare, records, worker_outcomes
 from .onepass import continue_with_repairs
 from .options import EngineOptions
-from .plan_stages import PlanTools, post_synth_outcomes
+from .plan import PlanTools, post_synth_outcomes
 from .runstore import RunStore
 from .tapgrade_stages import CHAIN
 from .terraform import Inits
