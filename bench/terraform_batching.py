@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness import terraform  # noqa: E402
-from harness.emulator import MotoServer  # noqa: E402
+from harness.plan.emulator import MotoServer  # noqa: E402
 from harness.plan.plan_call import PLAN_ARGS, SHOW_ARGS, write_emulated  # noqa: E402  (the harness's own)
 from harness.plan.tools import tf_env  # noqa: E402
 from harness.results import load_run  # noqa: E402

@@ -22,10 +22,10 @@ from graders.infra_signatures import infra_reason
 from graders.plan_policies import evaluate
 from harness import schema_check, terraform
 from harness.checkov_runner import CheckovRunner
-from harness.emulator import MotoServer
 from harness.options import PlanOptions
 from harness.plan import PlanTools, StackRun, run_terraform
 from harness.plan.checks import _resource_lines
+from harness.plan.emulator import MotoServer
 from harness.toolchain import DEFAULT_PROFILE
 
 from .conftest import TASKS, run_cli, stack_md, write_task

@@ -15,8 +15,8 @@ from pathlib import Path
 from graders.infra_signatures import infra_reason
 
 from .. import terraform
-from ..emulator import EmulatorError, MotoServer
 from .diagnostics import signals, status
+from .emulator import EmulatorError, MotoServer
 from .plan_call import EMULATOR_OVERRIDE, SHOW_ARGS, plan_call, plan_covers_validate, validate_read_off, write_emulated
 from .stack import StackRun, call_log, stage_log, timed_out
 from .tools import PlanTools, tf_env

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from .. import schema_check, terraform
 from ..checkov_runner import CheckovRunner
-from ..emulator import EmulatorError, MotoServer
 from ..options import PlanOptions
 from ..toolchain import Profile
+from .emulator import EmulatorError, MotoServer
 
 
 def tf_env(data: Path | None, env: dict[str, str], emulator: MotoServer | None) -> dict[str, str]:
