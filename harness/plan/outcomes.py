@@ -102,6 +102,7 @@ def _judge_stacks(tools: PlanTools | None, runs: list[StackRun], env: dict[str, 
 
 def _validate_outcome(tools: PlanTools | None, runs: list[StackRun], tf_ok: bool, det_reason: str,
                       timing: dict[str, float], rnd: int) -> StageOutcome:
+    """validate over every stack: the worst stack's state, every stack's signals."""
     v_sigs = [dict(s, stack=r.name) for r in runs for s in r.validate]
     v_state = worst([r.validate_state for r in runs])
     return StageOutcome("validate", v_state, _validate_reason(v_sigs, v_state, tf_ok, det_reason),
@@ -123,6 +124,8 @@ def _validate_data(tools: PlanTools | None, runs: list[StackRun], tf_ok: bool, d
 
 
 def _validate_reason(v_sigs: list[dict], v_state: str, tf_ok: bool, det_reason: str) -> str | None:
+    """Why validate ended as it did where the state alone does not say: the schema fallback, provider-
+    version differences under a pass, or the environment's gap behind an infra-error."""
     v_reason = None if tf_ok else f"jsii schema fallback ({det_reason})"
     pv = sum(s["kind"] == "provider-version" for s in v_sigs)
     if pv and v_state == "pass":
@@ -134,6 +137,7 @@ def _validate_reason(v_sigs: list[dict], v_state: str, tf_ok: bool, det_reason: 
 
 def _plan_outcome(runs: list[StackRun], tf_ok: bool, det_reason: str, timing: dict[str, float], rnd: int,
                   root: Path, artifact_dir: Path | None) -> StageOutcome:
+    """plan over every stack (skipped without terraform), with the plans kept as artifacts."""
     if not tf_ok:
         return StageOutcome("plan", "skipped", f"skipped: {det_reason}", 0.0, [], {}, rnd)
     p_state = worst([r.plan_state for r in runs])
@@ -143,6 +147,7 @@ def _plan_outcome(runs: list[StackRun], tf_ok: bool, det_reason: str, timing: di
 
 
 def _plan_reason(runs: list[StackRun], p_state: str) -> str | None:
+    """Why plan was skipped (the first stack's reason) or what failed in the environment; None otherwise."""
     if p_state == "skipped":
         return next((r.plan_reason for r in runs if r.plan_reason), None)
     if p_state == "infra-error":
@@ -166,6 +171,7 @@ def _keep_plans(runs: list[StackRun], root: Path, artifact_dir: Path | None) -> 
 
 def _deploy_outcome(runs: list[StackRun], tf_ok: bool, det_reason: str, timing: dict[str, float],
                     rnd: int) -> StageOutcome:
+    """deploy over every stack: skipped without terraform, else the worst stack's state."""
     d_state = "skipped" if not tf_ok else worst([r.deploy_state for r in runs])
     d_reason = (f"skipped: {det_reason}" if not tf_ok else
                 next((r.deploy_reason for r in runs if r.deploy_reason), None) if d_state == "skipped" else None)

@@ -118,6 +118,7 @@ def _early_plan(tools: PlanTools, run: StackRun, staged: Staged, env: dict[str, 
 
 def _validate(tf: terraform.Terraform, run: StackRun, work: Path, env: dict[str, str], schema: dict,
               timeout_s: float, log_dir: Path) -> None:
+    """``terraform validate`` on the stack as written; a reply that is not JSON is the stack's error."""
     c = terraform.call(tf, ["validate", "-json", "-no-color"], work, env, timeout_s)
     run.spent("validate", c)
     stage_log(log_dir, "validate", call_log(c))
@@ -234,5 +235,6 @@ def _deploy_call(run: StackRun, staged: Staged, action: str, deploy_env: dict[st
 
 
 def _has_provisioners(config: dict) -> bool:
+    """Whether any resource has a provisioner: apply would run its commands on the grading host."""
     return any("provisioner" in body for instances in (config.get("resource") or {}).values()
                for body in (instances or {}).values())
