@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .bundles import Task
 from .entry_call import StackCall, stack_call
-from .entry_call import passed_values as passed_values  # the contract's API: plan_stages, tests
+from .entry_call import passed_values as passed_values  # the contract's API: harness/plan, tests
 from .extract import extract
 
 TEMPLATE_ENTRY = "tap.py"

@@ -24,7 +24,7 @@ from .checkov_runner import CheckovRunner
 from .contract import Entry
 from .grade import grade_variant
 from .options import EngineOptions
-from .plan_stages import PlanTools
+from .plan import PlanTools
 from .prepare import Prepared
 from .records import Records, StageOutcome, VariantResult
 from .result import worker_outcomes
