@@ -77,6 +77,7 @@ def _checkov(tools: PlanTools, run: StackRun, log_dir: Path) -> tuple[str, list[
         address = next((a for start, a in reversed(starts) if start <= line), f.get("resource"))
         out.append({"kind": "checkov", "check_id": f["check_id"], "check_name": f["check_name"], "address": address,
                     "construct": construct(run.config, address), "message": f"{f['check_id']} {address}: {f['check_name']}"})
+    out.sort(key=lambda s: (s["address"] or "", s["check_id"]))  # checkov's own order varies from run to run
     if answer.get("parsing_errors"):
         return "infra-error", out, f"checkov could not parse {answer['parsing_errors']}"
     return ("fail" if out else "pass"), out, None
