@@ -143,7 +143,7 @@ RULES: tuple[Rule, ...] = (
          "A resource, data source or struct was given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.",
          {"kind": "exception", "type": "TypeError", "message": r"got an unexpected keyword argument"},
-         "{type}: {message}", defect="arg:{top_file}:{top_line}:{arg}"),
+         "{type}: {message}", repair="fix-argument", defect="arg:{top_file}:{top_line}:{arg}"),
     Rule("jsii.missing-argument", EXEC, "Critical", "Missing required argument to a provider class",
          "A resource, data source or struct was built without a required argument.",
          "Pass every required argument.",

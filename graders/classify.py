@@ -13,8 +13,15 @@ from collections import defaultdict
 from harness.tapgrade_stages import CHAIN
 
 from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
+from .near_miss import near_misses
 
 EXEC_STAGES = CHAIN  # where a failure is the response's code failing
+# What a message says when the worker's suggestions hold no honest near miss (graders/near_miss.py).
+NO_NEAR_NAME = {
+    "static-import": "; nothing of a near name exists (if it stands for a block of a resource, "
+                     "the block's fields are plain arguments of the resource)",
+    "static-unknown-arg": "; no argument of a near name exists",
+}
 
 
 def derived(signal: dict) -> dict:
@@ -28,6 +35,11 @@ def derived(signal: dict) -> dict:
             "arg": arg.group(1) if arg else "",
             # raised in the task's entry point (runs before its path was recorded: the template's tap.py)
             "at_entry": signal.get("at_entry", top.get("file") == "tap.py")}
+
+
+def _wanted(signal: dict) -> str:
+    """The name a signal's suggestions stand in for (a missing import, module or argument)."""
+    return str(signal.get("missing_name") or signal.get("missing_module") or signal.get("arg") or "")
 
 
 def _matches(rule: Rule, stage: str, sig: dict) -> bool:
@@ -71,9 +83,11 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
         raise LookupError(f"no catalogue rule for {stage} signal kind={signal.get('kind')!r}")
     values = defaultdict(str, {k: v for k, v in sig.items() if isinstance(v, (str, int, float))})
     message = rule.message.format_map(values)
-    suggestions = signal.get("suggestions") or []
+    suggestions = near_misses(_wanted(signal), signal.get("suggestions") or [])
     if suggestions:
         message += f"; did you mean `{suggestions[0]}`?"
+    elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME:
+        message += NO_NEAR_NAME[signal["kind"]]
     defect = None
     if rule.defect:
         fields = [f for _, f, _, _ in string.Formatter().parse(rule.defect) if f]
