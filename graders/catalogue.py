@@ -144,6 +144,12 @@ RULES: tuple[Rule, ...] = (
          "Use the argument names of the pinned provider.",
          {"kind": "exception", "type": "TypeError", "message": r"got an unexpected keyword argument"},
          "{type}: {message}", repair="fix-argument", defect="arg:{top_file}:{top_line}:{arg}"),
+    Rule("jsii.wrong-type", EXEC, "Critical", "Argument of the wrong type",
+         "A resource, data source or struct was given a value of another type than the provider declares "
+         "(a bool or number where it types a string, one block where it takes a list, or the reverse).",
+         "Pass the declared type (the provider's string-typed booleans and numbers take quoted values).",
+         {"kind": "exception", "type": "TypeError", "message": r"type of argument \w+ must be"},
+         "{type}: {message_head}", repair="coerce-argument", defect="type:{top_file}:{top_line}"),
     Rule("jsii.missing-argument", EXEC, "Critical", "Missing required argument to a provider class",
          "A resource, data source or struct was built without a required argument.",
          "Pass every required argument.",

@@ -111,3 +111,53 @@ def stub_missing_name(signals: list[dict], files: Files) -> Repair | None:
     return Repair("stub-missing-name", f"{path}:{node.lineno}: {node.module} has no {name} nor a near miss "
                   "(if it is a block of a resource, its fields are plain arguments): calls to it give None, "
                   "so the argument given one is left unset", {path: new})
+
+
+WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got (\w+) instead")
+
+
+def _literal_for(value: ast.expr, expected: str) -> str | None:
+    """Source text of ``value`` as the type the provider declares, when that is mechanical."""
+    want = {t.strip().split("[", 1)[0] for t in re.split(r",\s*(?![^\[]*\])", expected)}
+    if isinstance(value, ast.Constant) and "str" in want and isinstance(value.value, (bool, int, float)):
+        text = str(value.value).lower() if isinstance(value.value, bool) else str(value.value)
+        return repr(text)
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        if "bool" in want and value.value.lower() in ("true", "false"):
+            return str(value.value.lower() == "true")
+        if want & {"int", "float", "Number"} and re.fullmatch(r"-?\d+(\.\d+)?", value.value):
+            return value.value
+    if want & {"Sequence", "List", "list"} and not isinstance(value, (ast.List, ast.Tuple)):
+        return f"[{ast.unparse(value)}]"
+    if isinstance(value, (ast.List, ast.Tuple)) and len(value.elts) == 1 and not want & {"Sequence", "List", "list"}:
+        return ast.unparse(value.elts[0])
+    return None
+
+
+def coerce_argument(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """A keyword argument of the wrong type: a literal written as the declared type (``True`` ->
+    ``"true"`` where the provider types ``str``), one value wrapped in a list or a one-element list
+    unwrapped; else the argument is removed."""
+    m = next(filter(None, (WRONG_TYPE.search(str(s.get("message", ""))) for s in signals)), None)
+    path, line = _where(signals)
+    if m is None or path not in files or not line:
+        return None
+    arg, expected = m.group(1), m.group(2) or m.group(3)
+    text = files[path]
+    try:
+        found = _call_with(ast.parse(text), line, arg)
+    except SyntaxError:
+        return None
+    if found is None:
+        return None
+    call, kw = found
+    cls = ast.unparse(call.func)
+    literal = _literal_for(kw.value, expected)
+    if literal is None:
+        return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}=...) is not {expected}: removed",
+                      {path: apply_edits(text, [_drop_keyword(text, kw)])})
+    start = offset(text, kw.value.lineno, kw.value.col_offset)
+    end = offset(text, kw.value.end_lineno, kw.value.end_col_offset)
+    old = text[start:end]
+    return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}={old.splitlines()[0]}) -> {literal} ({expected})",
+                  {path: apply_edits(text, [(start, end, literal + "\n" * old.count("\n"))])})

@@ -6,7 +6,7 @@ import ast
 
 from graders.classify import classify_defect
 from graders.near_miss import is_near_miss
-from graders.repairs import accept_contract, dict_to_struct, fix_argument, rename_import
+from graders.repairs import accept_contract, coerce_argument, dict_to_struct, fix_argument, rename_import
 from harness.findings import merge_findings
 from harness.records import Finding
 
@@ -144,3 +144,32 @@ def test_a_provider_class_with_no_near_miss_is_stubbed_out_of_its_import() -> No
     scope: dict = {"DynamodbTable": lambda **k: k}
     exec(compile(ast.Module([n for n in tree.body if not isinstance(n, ast.ImportFrom)], []), "t", "exec"), scope)
     assert scope["build"]() == {"stream_specification": None}  # the argument is left unset
+
+
+def _wrong_type(arg: str, expected: str, got: str, line: int = 1) -> dict:
+    return {"kind": "exception", "type": "TypeError", "frames": [{"file": "lib/s.py", "line": line}],
+            "message": f"type of argument {arg} must be one of ({expected}, NoneType); got {got} instead"}
+
+
+def test_wrong_type_literals_are_written_as_the_declared_type() -> None:
+    """The provider types some booleans and numbers as strings; one block vs a list of them."""
+    cases = [("R(self, 'r', at_rest_encryption_enabled=True)\n", _wrong_type("at_rest_encryption_enabled", "str", "bool"),
+              "at_rest_encryption_enabled='true'"),
+             ("T(self, 't', deregistration_delay=300)\n", _wrong_type("deregistration_delay", "str", "int"),
+              "deregistration_delay='300'"),
+             ("T(self, 't', tags=[{'a': 'b'}])\n", _wrong_type("tags", "Mapping[str, str]", "list"), "tags={'a': 'b'}"),
+             ("T(self, 't', rule=Rule(x=1))\n", _wrong_type("rule", "IResolvable, Sequence[Rule]", "Rule"),
+              "rule=[Rule(x=1)]")]
+    for src, sig, want in cases:
+        rep = coerce_argument([sig], {"lib/s.py": src})
+        assert rep is not None and rep.kind == "coerce-argument", src
+        assert want in rep.files["lib/s.py"], (rep.files["lib/s.py"], want)
+
+
+def test_a_wrong_type_with_no_mechanical_fix_is_removed() -> None:
+    src = "T(self, 't',\n  port=some_object(),\n  name='n')\n"
+    rep = coerce_argument([_wrong_type("port", "int, float", "Thing", line=1)], {"lib/s.py": src})
+    assert rep is not None
+    assert [k.arg for k in ast.parse(rep.files["lib/s.py"]).body[0].value.keywords] == ["name"]
+    rule, _, _ = classify_defect("instantiate", _wrong_type("port", "int, float", "Thing"))
+    assert rule.id == "jsii.wrong-type" and rule.repair == "coerce-argument"
