@@ -198,6 +198,11 @@ RULES: tuple[Rule, ...] = (
          "Code the response ran started a process or thread that was still running when its stage ended "
          "(a daemon, a background job); it was ended by the harness.",
          "Do not start background work during synthesis, or wait for it.", {"kind": "left-behind"}),
+    Rule("exec.missing-attribute", EXEC, "Critical", "Attribute the object does not have",
+         "The code reads an attribute or method that the provider object, Fn or module does not define "
+         "(often a name invented from another CDK's API).", "Use the attribute the provider class defines.",
+         {"kind": "exception", "type": "AttributeError"}, "{type}: {message_head}", repair="drop-attribute",
+         defect="attr:{top_file}:{top_line}"),
     Rule("instantiate.error", "instantiate", "Critical", "Building the stack raised",
          "The stack's constructor (or code it calls) raised while the entry point built the app.",
          "Read the traceback; fix the failing call.", {"kind": "exception"}, "{type}: {message_head}"),

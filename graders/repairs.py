@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
 from .near_miss import near_misses
-from .repairs_args import coerce_argument, fix_argument, stub_missing_name
+from .repairs_args import coerce_argument, drop_attribute, fix_argument, stub_missing_name
 
 
 def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
@@ -142,4 +142,5 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "adopt-response-entry": adopt_response_entry,
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,
+    "drop-attribute": drop_attribute,
 }

@@ -14,7 +14,7 @@ import ast
 import re
 
 from .edits import MARK, Files, Repair, apply_edits, blank, file_of, first, offset
-from .near_miss import near_misses
+from .near_miss import is_near_miss, near_misses
 
 
 def _where(signals: list[dict]) -> tuple[str | None, int | None]:
@@ -161,3 +161,50 @@ def coerce_argument(signals: list[dict], files: Files, _response: Files | None =
     old = text[start:end]
     return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}={old.splitlines()[0]}) -> {literal} ({expected})",
                   {path: apply_edits(text, [(start, end, literal + "\n" * old.count("\n"))])})
+
+
+def _whole_use(tree: ast.AST, node: ast.expr) -> ast.expr:
+    """``node`` with what is read off it: ``obj.missing().account[0]`` goes whole (a string has none of it)."""
+    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+    while True:
+        up = parents.get(id(node))
+        if (isinstance(up, ast.Call) and up.func is node) or (isinstance(up, (ast.Attribute, ast.Subscript))
+                                                                and up.value is node):
+            node = up
+        else:
+            return node
+
+
+NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'(?:\. Did you mean: '(\w+)'\?)?")
+MISSING = "tapgrade-missing-{}"  # the token a dropped attribute becomes (a string any argument can carry)
+
+
+def drop_attribute(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """An attribute the object lacks (``names_fqn``, ``identity_get``): renamed to Python's own
+    suggestion when that is a near miss, else each access on the failing line (a call of it
+    included) becomes a string token, which synthesizes wherever a string is taken."""
+    m = next(filter(None, (NO_ATTRIBUTE.search(str(s.get("message", ""))) for s in signals)), None)
+    path, line = _where(signals)
+    if m is None or path not in files or not line:
+        return None
+    attr, hint = m.group(1), m.group(2)
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == attr
+             and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    if not nodes:
+        return None
+    if hint and is_near_miss(attr, hint):
+        edits = [(offset(text, n.end_lineno, n.end_col_offset) - len(attr), offset(text, n.end_lineno, n.end_col_offset), hint)
+                 for n in nodes]
+        return Repair("drop-attribute", f"{path}:{line}: .{attr} -> .{hint}", {path: apply_edits(text, edits)})
+    edits = []
+    targets = [_whole_use(tree, n) for n in nodes]
+    for n in targets:
+        start, end = offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset)
+        edits.append((start, end, repr(MISSING.format(attr)) + "\n" * text.count("\n", start, end)))
+    return Repair("drop-attribute", f"{path}:{line}: the object has no {attr}: its use is the string "
+                  f"{MISSING.format(attr)!r}", {path: apply_edits(text, edits)})

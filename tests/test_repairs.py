@@ -6,7 +6,7 @@ import ast
 
 from graders.classify import classify_defect
 from graders.near_miss import is_near_miss
-from graders.repairs import accept_contract, coerce_argument, dict_to_struct, fix_argument, rename_import
+from graders.repairs import accept_contract, coerce_argument, dict_to_struct, drop_attribute, fix_argument, rename_import
 from harness.findings import merge_findings
 from harness.records import Finding
 
@@ -173,3 +173,17 @@ def test_a_wrong_type_with_no_mechanical_fix_is_removed() -> None:
     assert [k.arg for k in ast.parse(rep.files["lib/s.py"]).body[0].value.keywords] == ["name"]
     rule, _, _ = classify_defect("instantiate", _wrong_type("port", "int, float", "Thing"))
     assert rule.id == "jsii.wrong-type" and rule.repair == "coerce-argument"
+
+
+def test_a_missing_attribute_becomes_a_token_or_its_near_miss() -> None:
+    src = ("x = Output(self, 'o', value=zone.names_fqn)\n"
+           "y = Output(self, 'p', value=caller.identity_get().account)\n")
+    sig = {"kind": "exception", "type": "AttributeError", "frames": [{"file": "lib/s.py", "line": 2}],
+           "message": "'DataAwsCallerIdentity' object has no attribute 'identity_get'"}
+    new = drop_attribute([sig], {"lib/s.py": src}).files["lib/s.py"]
+    assert "value='tapgrade-missing-identity_get')" in new and "names_fqn" in new  # only the failing line
+    sig = {"kind": "exception", "type": "AttributeError", "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "'DataAwsRoute53Zone' object has no attribute 'names_fqn'. Did you mean: 'name_fqn'?"}
+    assert "value=zone.name_fqn)" in drop_attribute([sig], {"lib/s.py": src}).files["lib/s.py"]
+    rule, _, _ = classify_defect("synth", sig)
+    assert rule.id == "exec.missing-attribute" and rule.repair == "drop-attribute"
