@@ -18,6 +18,7 @@ both take their place in ``RULES`` here.
 from __future__ import annotations
 
 from .checkov_severity import CHECKOV_SEVERITIES
+from .literal_rules import literal_rules
 from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
 from .terraform_rules import terraform_rules
 
@@ -96,6 +97,7 @@ RULES: tuple[Rule, ...] = (
     Rule("static.unknown-argument", "static", "Critical", "Unknown argument to a provider class",
          "A resource, data source or struct is given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.", {"kind": "static-unknown-arg"}, "{message}", defect="{defect}"),
+    *literal_rules(),
     # --- import / instantiate / synth ----------------------------------------------------------
     Rule("exec.disk-limit", EXEC, "Critical", "File size or disk limit exceeded",
          "The code wrote more than the grading sandbox allows (one file over the size bound, or the "
