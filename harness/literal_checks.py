@@ -33,13 +33,14 @@ def _signal(check: str, rel: str, node: ast.AST, message: str, value: str) -> di
             "message": message, "value": value[:80], "defect": f"literal:{check}:{rel}:{getattr(node, 'lineno', 0)}"}
 
 
-def _strings(tree: ast.AST) -> list[tuple[ast.Constant, bool]]:
-    """Every string constant, and whether it is a literal part of an f-string."""
+def _strings(tree: ast.AST) -> list[tuple[ast.Constant, str, bool]]:
+    """Every string constant, its text, and whether it is a literal part of an f-string."""
     in_fstring = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
-    return [(n, id(n) in in_fstring) for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return [(n, n.value, id(n) in in_fstring) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
-def _credential_values(tree: ast.AST) -> list[tuple[str, ast.Constant]]:
+def _credential_values(tree: ast.AST) -> list[tuple[str, ast.Constant, str]]:
     """(name, value) for string constants given to a credential-named keyword or dict key."""
     out: list[tuple[str, ast.Constant]] = []
     for n in ast.walk(tree):
@@ -48,14 +49,14 @@ def _credential_values(tree: ast.AST) -> list[tuple[str, ast.Constant]]:
         elif isinstance(n, ast.Dict):
             out += [(k.value, v) for k, v in zip(n.keys, n.values)
                     if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Constant)]
-    return [(name, v) for name, v in out if SECRET_NAME.match(name) and isinstance(v.value, str) and v.value.strip()]
+    return [(name, v, v.value) for name, v in out
+            if SECRET_NAME.match(name) and isinstance(v.value, str) and v.value.strip()]
 
 
 def check_literals(tree: ast.AST, rel: str) -> list[dict]:
     """Every literal problem in one module, one signal per check and line."""
     out: list[dict] = []
-    for node, fpart in _strings(tree):
-        text = node.value
+    for node, text, fpart in _strings(tree):
         if m := PLACEHOLDER_ACCOUNT.search(text):
             out.append(_signal("placeholder-account", rel, node, f"hard-coded placeholder account id {m.group(1)}", text))
         if m := PLACEHOLDER_ID.search(text):
@@ -63,8 +64,8 @@ def check_literals(tree: ast.AST, rel: str) -> list[dict]:
         if (m := INTERPOLATION.search(text)) and not fpart:
             out.append(_signal("interpolation", rel, node, f"{m.group(0)!r} in a string literal: Terraform interpolates "
                                                           "it (write $${...} for a literal)", text))
-    for name, value in _credential_values(tree):
-        weak = " (a well-known weak value)" if WEAK_SECRET.search(value.value) else ""
+    for name, value, text in _credential_values(tree):
+        weak = " (a well-known weak value)" if WEAK_SECRET.search(text) else ""
         out.append(_signal("hardcoded-secret", rel, value, f"{name} is a literal in the code{weak}", "***"))
     seen: set[tuple[str, int]] = set()
     unique = []
