@@ -31,8 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness import terraform  # noqa: E402
-from harness.emulator import MotoServer  # noqa: E402
-from harness.plan_stages import PLAN_ARGS, SHOW_ARGS, _tf_env, _write_emulated  # noqa: E402  (the harness's own)
+from harness.plan.emulator import MotoServer  # noqa: E402
+from harness.plan.plan_call import PLAN_ARGS, SHOW_ARGS, write_emulated  # noqa: E402  (the harness's own)
+from harness.plan.tools import tf_env  # noqa: E402
 from harness.results import load_run  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
@@ -88,8 +89,8 @@ def main() -> None:
                 work = tfdir.stage(cfg, src)
                 data, failed = tfdir.init(cfg, 600)
                 assert data is not None, failed
-                _write_emulated(work, cfg)
-                env = _tf_env(data, {}, moto)
+                write_emulated(work, cfg)
+                env = tf_env(data, {}, moto)
                 works.append((work, {**env, **provider.env_for(env)}))
             size = args.batch or len(single)
             batches = []
@@ -100,7 +101,7 @@ def main() -> None:
                 for i, cfg in enumerate(group):
                     (batch / f"m{i}").mkdir()
                     (batch / f"m{i}" / "main.tf.json").write_text(json.dumps(cfg, indent=2))
-                    _write_emulated(batch / f"m{i}", cfg)
+                    write_emulated(batch / f"m{i}", cfg)
                 required = (group[0].get("terraform") or {}).get("required_providers") or {}
                 (batch / "main.tf.json").write_text(json.dumps(
                     {"terraform": {"required_providers": required},
@@ -109,7 +110,7 @@ def main() -> None:
                 c = terraform.call(tf, ["init", "-backend=false", "-input=false", "-no-color",
                                         f"-plugin-dir={tf.mirror}"], batch, terraform.base_env(b_data), 600)
                 assert c.returncode == 0, c.stderr
-                batches.append((batch, _tf_env(b_data, {}, moto)))
+                batches.append((batch, tf_env(b_data, {}, moto)))
             per, batched = [], []
             for _ in range(max(1, args.repeat)):
                 per.append(sum(timed(tf, w, e) for w, e in works))

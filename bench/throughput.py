@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from harness.results import load_run  # noqa: E402
-from harness.tapgrade_stages import STAGES  # noqa: E402
+from harness.worker.tapgrade_stages import STAGES  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "cdktf-py"
 DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525,Pr2364,Pr7434,Pr5662,Pr6610"

@@ -10,7 +10,7 @@ import re
 import string
 from collections import defaultdict
 
-from harness.tapgrade_stages import CHAIN
+from harness.worker.tapgrade_stages import CHAIN
 
 from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
 from .near_miss import near_misses

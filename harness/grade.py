@@ -18,7 +18,7 @@ from .bundles import Task
 from .contract import Entry
 from .findings import merge_findings
 from .onepass import Rounds, repair_rounds
-from .plan_stages import PlanTools, post_synth_outcomes
+from .plan import PlanTools, post_synth_outcomes
 from .prepare import Prepared, prepare, variant_env
 from .records import Records, StageOutcome, VariantResult, records
 from .result import finish

@@ -24,7 +24,7 @@ from .contract import entry_stack_modules
 from .findings import findings_of
 from .prepare import Prepared, md_lines
 from .records import Finding, RepairRecord, StageOutcome
-from .tapgrade_stages import CHAIN
+from .worker.tapgrade_stages import CHAIN
 
 MAX_ROUNDS = 4
 

@@ -15,8 +15,8 @@ from .bundles import REFERENCE, Task, read_response
 from .contract import Entry, response_entry
 from .extract import Extraction, extract
 from .records import StageOutcome
-from .tapgrade_stages import WORKER_STAGES
 from .toolchain import Profile
+from .worker.tapgrade_stages import WORKER_STAGES
 from .workspace import Workspace, materialize, reference_digest, reference_extraction, template_digest
 
 

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 
-from . import procstat
+from .worker import procstat
 
 
 def descendants(pid: int) -> list[int]:

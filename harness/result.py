@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .prepare import Prepared, md_lines
 from .records import Finding, RepairRecord, StageOutcome, VariantResult, portable
-from .tapgrade_stages import CHAIN, WORKER_STAGES
+from .worker.tapgrade_stages import CHAIN, WORKER_STAGES
 
 
 def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | None, dict] | None = None,

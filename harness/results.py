@@ -16,7 +16,7 @@ from graders.catalogue import SEVERITIES
 
 from .bundles import Task, discover
 from .runstore import RunStore
-from .tapgrade_stages import STAGES
+from .worker.tapgrade_stages import STAGES
 
 KEY = ["run_id", "task_id", "variant", "input_hash"]
 OUTCOME_COLUMNS = [*KEY, "stage", "round", "status", "reason", "duration_s"]

@@ -70,23 +70,8 @@ def build_schema(assembly: dict) -> dict:
     types = assembly["types"]
     out: dict = {"version": SCHEMA_VERSION, "provider_version": None, "resource": {}, "data": {}, "structs": {},
                  "attributes": {}}
-    for _fqn, ty in types.items():
-        m = _LINK.search(ty.get("docs", {}).get("summary", ""))
-        if ty.get("kind") != "class" or not m or not ty.get("docs", {}).get("summary", "").startswith("Represents"):
-            continue
-        params = (ty.get("initializer") or {}).get("parameters") or []
-        config = next((p["type"].get("fqn") for p in params if p["name"] == "config"), None)
-        if config is None or config not in types:
-            continue
-        section = "resource" if m.group(1) == "resources" else "data"
-        out[section][f"aws_{m.group(2)}"] = config
-        # Exported attributes (the class's getters), to tell a reference to an attribute of a newer
-        # provider from a reference to nothing.
-        out["attributes"][f"{section}.aws_{m.group(2)}"] = sorted(
-            {_snake(p["name"]) for p in ty.get("properties", [])
-             if not p.get("static") and not p["name"].endswith("Input")})
-        version = re.search(r"hashicorp/aws/([\d.]+)/", ty["docs"]["summary"])
-        out["provider_version"] = out["provider_version"] or (version.group(1) if version else None)
+    for ty in types.values():
+        _add_class(out, ty, types)
     todo = [*out["resource"].values(), *out["data"].values()]
     while todo:
         fqn = todo.pop()
@@ -95,6 +80,27 @@ def build_schema(assembly: dict) -> dict:
         out["structs"][fqn] = _struct(fqn, types)
         todo += [s["struct"] for s in out["structs"][fqn].values() if s["k"] == "block"]
     return out
+
+
+def _add_class(out: dict, ty: dict, types: dict) -> None:
+    """A resource or data source class of the assembly (its docs link to the Terraform page): its
+    config struct, its exported attributes, and the provider version the link names."""
+    m = _LINK.search(ty.get("docs", {}).get("summary", ""))
+    if ty.get("kind") != "class" or not m or not ty.get("docs", {}).get("summary", "").startswith("Represents"):
+        return
+    params = (ty.get("initializer") or {}).get("parameters") or []
+    config = next((p["type"].get("fqn") for p in params if p["name"] == "config"), None)
+    if config is None or config not in types:
+        return
+    section = "resource" if m.group(1) == "resources" else "data"
+    out[section][f"aws_{m.group(2)}"] = config
+    # Exported attributes (the class's getters), to tell a reference to an attribute of a newer
+    # provider from a reference to nothing.
+    out["attributes"][f"{section}.aws_{m.group(2)}"] = sorted(
+        {_snake(p["name"]) for p in ty.get("properties", [])
+         if not p.get("static") and not p["name"].endswith("Input")})
+    version = re.search(r"hashicorp/aws/([\d.]+)/", ty["docs"]["summary"])
+    out["provider_version"] = out["provider_version"] or (version.group(1) if version else None)
 
 
 def load_schema(profile: Profile) -> dict:
@@ -142,22 +148,27 @@ def _is_expr(value) -> bool:
     return isinstance(value, str) and "${" in value
 
 
+def _wrong_kind(k: str, value) -> str | None:
+    """Why a literal is not of the kind ``k`` (None: it is, or the kind is not checked)."""
+    if k == "bool" and not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
+        return "a bool is required"
+    if k == "number" and (isinstance(value, (bool, dict, list))
+                          or (isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value))):
+        return "a number is required"
+    if k == "string" and isinstance(value, (dict, list)):
+        return "a string is required"
+    if k in ("map",) and not isinstance(value, dict):
+        return "a map is required"
+    if k == "list" and not isinstance(value, list):
+        return "a list is required"
+    return None
+
+
 def _check_value(spec: dict, value, where: str, schema: dict, out: list[dict], ctx: dict) -> None:
     if _is_expr(value) or value is None:
         return
     k = spec["k"]
-    wrong = None
-    if k == "bool" and not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
-        wrong = "a bool is required"
-    elif k == "number" and (isinstance(value, (bool, dict, list))
-                            or (isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value))):
-        wrong = "a number is required"
-    elif k == "string" and isinstance(value, (dict, list)):
-        wrong = "a string is required"
-    elif k in ("map",) and not isinstance(value, dict):
-        wrong = "a map is required"
-    elif k == "list" and not isinstance(value, list):
-        wrong = "a list is required"
+    wrong = _wrong_kind(k, value)
     if wrong:
         out.append({**ctx, "summary": "Incorrect attribute value type",
                     "detail": f"Inappropriate value for attribute \"{where}\": {wrong}.", "attribute": where})

@@ -24,14 +24,14 @@ from .checkov_runner import CheckovRunner
 from .contract import Entry
 from .grade import grade_variant
 from .options import EngineOptions
-from .plan_stages import PlanTools
+from .plan import PlanTools
 from .prepare import Prepared
 from .records import Records, StageOutcome, VariantResult
 from .result import worker_outcomes
 from .runstore import RunStore
-from .tapgrade_stages import CHAIN
 from .terraform import Inits
 from .toolchain import Profile
+from .worker.tapgrade_stages import CHAIN
 from .workers import LocalWorker, WorkerFailure, WorkerStartError, hand_over
 
 log = logging.getLogger(__name__)

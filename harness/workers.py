@@ -18,14 +18,14 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn, cast
 
-from . import procstat
 from .options import Limits
 from .procgroup import kill_group
 from .toolchain import Profile
+from .usage import group_usage, oom_kills
 
-WORKER_SCRIPT = Path(__file__).with_name("toolchain_worker.py")
+WORKER_SCRIPT = Path(__file__).parent / "worker" / "toolchain_worker.py"
 # The worker's parent: a small process that only starts the worker and waits for it. Model code
 # that signals its parent (``os.kill(os.getppid(), 9)``) reaches this, never the harness; a guard
 # dead by a signal tells the harness the response did it. A subreaper, so what a dead worker
@@ -86,60 +86,6 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _pss_kb(pid: int) -> int:
-    """Proportional set size: shared (copy-on-write) pages counted once across a forked group.
-
-    Costly (~0.1 s for a warm worker, and it locks the target's memory map), so it is read only
-    when the cheap RSS sum is already over the bound."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-OOM_COUNTERS = (Path("/sys/fs/cgroup/memory.events"),  # cgroup v2
-                Path("/sys/fs/cgroup/memory/memory.oom_control"))  # cgroup v1
-
-
-def oom_kills() -> int:
-    """How many processes the kernel's OOM killer has killed in our memory cgroup (a container's,
-    in the docker backend): a worker that dies while this grows hit the cgroup's limit."""
-    for path in OOM_COUNTERS:
-        try:
-            for line in path.read_text(encoding="ascii").splitlines():
-                if line.startswith("oom_kill "):
-                    return int(line.split()[1])
-        except (OSError, ValueError):
-            continue
-    return 0
-
-
-def group_usage(pgid: int, memory_kb: int | None = None, max_processes: int | None = None) -> tuple[int, int]:
-    """(memory in kB, process count) of a process group, from /proc.
-
-    Memory is the RSS sum, or the PSS sum when the RSS sum exceeds ``memory_kb`` (forked children
-    share pages that RSS counts once per process). Over ``max_processes`` memory is not read."""
-    pids = procstat.group(pgid)
-    if max_processes is not None and len(pids) > max_processes:
-        return 0, len(pids)
-    rss = sum(_rss_kb(p) for p in pids)
-    if memory_kb is not None and rss > memory_kb:
-        rss = sum(_pss_kb(p) for p in pids)
-    return rss, len(pids)
-
-
 class LocalWorker:
     """One warm toolchain process serving many variants."""
 
@@ -148,7 +94,7 @@ class LocalWorker:
                  single_use: bool = False):
         self.profile = profile
         self.lint_only = lint_only  # the run's shared lint process: pylint, no cdktf runtime
-        # Warm workers import the provider's submodules on demand (harness/provider_lazy.py); the
+        # Warm workers import the provider's submodules on demand (harness/worker/provider_lazy.py); the
         # cold baseline imports all of them per process, as `python tap.py` does.
         self.lazy_provider = lazy_provider
         self.workspace = workspace  # the worker's cwd for life: every variant is materialized here
@@ -250,13 +196,7 @@ class LocalWorker:
         ``count``: the request ends a variant (``served`` counts variants, for recycling)."""
         assert self.proc is not None and self.proc.stdin is not None
         self.served += int(count)
-        rid = uuid.uuid4().hex  # only events naming it answer this request (the response can forge
-        request = {**request, "id": rid}  # lines, but cannot know the next request's id)
-        try:
-            self.proc.stdin.write((json.dumps(request) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise WorkerFailure(None, {"kind": "crash", "message": "worker gone before the request"}, []) from None
+        rid = self._send(request)
         events: list[dict] = []
         stage: str | None = None
         deadline = time.monotonic() + 60.0  # between stages: the worker's own bookkeeping
@@ -267,37 +207,11 @@ class LocalWorker:
             except queue.Empty:
                 ev = "tick"
             if ev is None:
-                code = self.proc.poll() if self.proc else None
-                self.kill()
-                if oom_kills() > ooms:
-                    raise WorkerFailure(stage, {"kind": "resource-limit", "message": "killed by the kernel's OOM killer "
-                                                "at the memory limit of its cgroup (the container's, in the docker "
-                                                "backend)"}, events)
-                raise WorkerFailure(stage, {"kind": "crash", "message": f"toolchain process died (exit status {code})"
-                                            + (f" during {stage}" if stage else "")}, events)
+                self._gone(stage, ooms, events)
             if ev != "tick" and ev.get("id") != rid:
                 continue  # a line the response wrote, or left over from an earlier request
-            if ev == "tick" and self.proc.poll() is not None and self.proc.returncode < 0:
-                sig = -self.proc.returncode
-                self.kill()
-                raise WorkerFailure(stage, {"kind": "parent-killed", "message": f"the process that started the "
-                                            f"toolchain worker was killed (signal {sig}) during {stage or 'the variant'}: "
-                                            "code of the response signalled its parent"}, events)
             if ev == "tick":
-                now = time.monotonic()
-                if now > deadline:
-                    self.kill()
-                    limit = self.limits.stage_timeout_s.get(stage or "", 60.0)
-                    raise WorkerFailure(stage, {"kind": "timeout",
-                                                "message": f"{stage or 'worker'} did not finish within {limit:.0f}s"},
-                                        events)
-                rss, nproc = group_usage(self.proc.pid, self.limits.memory_mb * 1024, self.limits.max_processes)
-                if nproc > self.limits.max_processes or rss > self.limits.memory_mb * 1024:
-                    self.kill()
-                    what = (f"{nproc} processes over the bound of {self.limits.max_processes}"
-                            if nproc > self.limits.max_processes
-                            else f"memory {rss // 1024} MB over the {self.limits.memory_mb} MB bound")
-                    raise WorkerFailure(stage, {"kind": "resource-limit", "message": what}, events)
+                self._watch(stage, deadline, events)
                 continue
             kind = ev.get("event")
             if kind == "stage_start":
@@ -309,3 +223,51 @@ class LocalWorker:
                 deadline = time.monotonic() + 60.0
             elif kind == "done":
                 return events, ev
+
+    def _send(self, request: dict) -> str:
+        """Write the request with a fresh id; the id its answers will carry."""
+        proc = cast(subprocess.Popen, self.proc)
+        rid = uuid.uuid4().hex  # only events naming it answer this request (the response can forge
+        request = {**request, "id": rid}  # lines, but cannot know the next request's id)
+        try:
+            cast(IO[bytes], proc.stdin).write((json.dumps(request) + "\n").encode())
+            cast(IO[bytes], proc.stdin).flush()
+        except (BrokenPipeError, OSError):
+            raise WorkerFailure(None, {"kind": "crash", "message": "worker gone before the request"}, []) from None
+        return rid
+
+    def _gone(self, stage: str | None, ooms: int, events: list[dict]) -> NoReturn:
+        """The worker's output ended: it died (the OOM killer's count says whether it did it)."""
+        code = self.proc.poll() if self.proc else None
+        self.kill()
+        if oom_kills() > ooms:
+            raise WorkerFailure(stage, {"kind": "resource-limit", "message": "killed by the kernel's OOM killer "
+                                        "at the memory limit of its cgroup (the container's, in the docker "
+                                        "backend)"}, events)
+        raise WorkerFailure(stage, {"kind": "crash", "message": f"toolchain process died (exit status {code})"
+                                    + (f" during {stage}" if stage else "")}, events)
+
+    def _watch(self, stage: str | None, deadline: float, events: list[dict]) -> None:
+        """No answer yet: raise if the worker's parent was killed, the deadline passed, or the group
+        is over its memory or process bound (the group is killed first)."""
+        proc = cast(subprocess.Popen, self.proc)
+        if proc.poll() is not None and proc.returncode < 0:
+            sig = -proc.returncode
+            self.kill()
+            raise WorkerFailure(stage, {"kind": "parent-killed", "message": f"the process that started the "
+                                        f"toolchain worker was killed (signal {sig}) during {stage or 'the variant'}: "
+                                        "code of the response signalled its parent"}, events)
+        now = time.monotonic()
+        if now > deadline:
+            self.kill()
+            limit = self.limits.stage_timeout_s.get(stage or "", 60.0)
+            raise WorkerFailure(stage, {"kind": "timeout",
+                                        "message": f"{stage or 'worker'} did not finish within {limit:.0f}s"},
+                                events)
+        rss, nproc = group_usage(proc.pid, self.limits.memory_mb * 1024, self.limits.max_processes)
+        if nproc > self.limits.max_processes or rss > self.limits.memory_mb * 1024:
+            self.kill()
+            what = (f"{nproc} processes over the bound of {self.limits.max_processes}"
+                    if nproc > self.limits.max_processes
+                    else f"memory {rss // 1024} MB over the {self.limits.memory_mb} MB bound")
+            raise WorkerFailure(stage, {"kind": "resource-limit", "message": what}, events)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.results import load_run, stage_reach
-from harness.tapgrade_stages import STAGES
+from harness.worker.tapgrade_stages import STAGES
 
 from .conftest import HARNESS, SLICE, TASKS, run_cli, write_task
 

@@ -22,8 +22,10 @@ from graders.infra_signatures import infra_reason
 from graders.plan_policies import evaluate
 from harness import schema_check, terraform
 from harness.checkov_runner import CheckovRunner
-from harness.emulator import MotoServer
-from harness.plan_stages import PlanOptions, PlanTools, StackRun, _resource_lines, _run_terraform
+from harness.options import PlanOptions
+from harness.plan import PlanTools, StackRun, run_terraform
+from harness.plan.checks import _resource_lines
+from harness.plan.emulator import MotoServer
 from harness.toolchain import DEFAULT_PROFILE
 
 from .conftest import TASKS, run_cli, stack_md, write_task
@@ -128,7 +130,7 @@ def _plan_outputs(tmp_path: Path, config: dict, reattach: bool, name: str) -> tu
             stack.mkdir(parents=True)
             run = StackRun("s", config, stack)
             (tmp_path / "logs").mkdir(exist_ok=True)
-            _run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, tmp_path / "logs")
+            run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, tmp_path / "logs")
             assert run.plan_state == "pass", (run.validate, run.plan)
             outputs = {k: v["value"] for k, v in run.plan_json["planned_values"]["outputs"].items()}
             signals.append((run.validate, run.plan))
@@ -139,7 +141,7 @@ def _plan_outputs(tmp_path: Path, config: dict, reattach: bool, name: str) -> tu
 
 
 def _stack_runs(tmp_path: Path, configs: dict[str, dict], plan_first: bool) -> dict[str, tuple]:
-    """Each config through ``_run_terraform`` in one slot; what the findings are made of, per config."""
+    """Each config through ``run_terraform`` in one slot; what the findings are made of, per config."""
     tools = PlanTools(tmp_path / f"tools-pf{plan_first}", DEFAULT_PROFILE,
                       PlanOptions(checkov=False, plan_first=plan_first, terraform=DETECTED))
     seen = {}
@@ -150,7 +152,7 @@ def _stack_runs(tmp_path: Path, configs: dict[str, dict], plan_first: bool) -> d
             logs = tmp_path / f"logs-pf{plan_first}-{name}"
             logs.mkdir()
             run = StackRun("s", config, stack)
-            _run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, logs)
+            run_terraform(tools, run, {"AWS_REGION": "us-east-1"}, logs)
             planned = (run.plan_json or {}).get("planned_values")
             seen[name] = (run.validate, run.validate_state, run.plan, run.plan_state, run.plan_reason, planned,
                           (logs / "validate.log").read_text(encoding="utf-8"))

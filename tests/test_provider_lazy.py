@@ -1,4 +1,4 @@
-"""The warm worker's on-demand provider import (harness/provider_lazy.py) against the package's own
+"""The warm worker's on-demand provider import (harness/worker/provider_lazy.py) against the package's own
 eager import, both run for real in the toolchain interpreter."""
 
 from __future__ import annotations

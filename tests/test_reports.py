@@ -120,8 +120,8 @@ def test_compare_finds_regressions(slice_run, tmp_path) -> None:
 
 
 def test_failure_parser_reads_the_reference_and_states_its_corpus_coverage() -> None:
-    from harness.agreement import human_items, parse_failures
     from harness.bundles import discover
+    from harness.reports.agreement import human_items, parse_failures
 
     items = parse_failures("ref", REFERENCE.read_text())
     assert [i.severity for i in items] == ["Critical"] * 3 + ["High"] * 4 + ["Medium", "Low"]

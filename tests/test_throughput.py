@@ -18,7 +18,7 @@ import pytest
 from graders import catalogue
 from harness.rescore import rescore
 from harness.results import load_run
-from harness.tapgrade_stages import STAGES
+from harness.worker.tapgrade_stages import STAGES
 
 from .conftest import CORPUS, HARNESS, TASKS, run_cli
 

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-HARNESS = Path(__file__).resolve().parents[1] / "harness"
+HARNESS = Path(__file__).resolve().parents[1] / "harness" / "worker"
 
 
 def run_py(code: str, tmp: Path) -> dict:

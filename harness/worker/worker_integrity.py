@@ -31,18 +31,16 @@ Runs inside the toolchain interpreter: standard library only.
 
 from __future__ import annotations
 
-import atexit
 import builtins
 import importlib.abc
 import importlib.machinery
-import os
 import re
-import signal
 import sys
-import threading
 import time
 import types
 from typing import Any
+
+import worker_hooks  # a sibling file, stdlib only
 
 # Names that change legitimately while code runs; the comment says who changes them.
 ALLOWED: set[tuple[str, str]] = {
@@ -67,28 +65,6 @@ _MISSING = object()
 
 def _same(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
-
-
-# Audit events after which code ran that this interpreter cannot watch.
-OUTSIDE_PYTHON = {"subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork", "os.forkpty",
-                  "os.spawn", "pty.spawn", "ctypes.dlopen", "ctypes.cdata", "ctypes.call_function"}
-
-
-def _tree(root: str) -> dict[str, tuple]:
-    """Every file under ``root`` -> (size, mtime, inode): a write, a swap or a new file shows."""
-    out: dict[str, tuple] = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                continue
-            # jsii's node touches an entry's marker each time it uses the entry (any node the
-            # code starts does): its time is not a change.
-            mtime = 0 if name == ".jsii-runtime-package-cache" else st.st_mtime_ns
-            out[os.path.relpath(path, root)] = (st.st_size, mtime, st.st_ino)
-    return out
 
 
 def _lazy_cache(key: str, before: Any, after: Any) -> bool:
@@ -131,7 +107,7 @@ class Integrity:
         for name, mod in list(sys.modules.items()):
             self.add_module(name, mod)
         self.spaces["builtins"] = (builtins.__dict__, _namespace(builtins.__dict__))
-        self.hooks = self._hooks()
+        self.hooks = worker_hooks.process_hooks()
         for attr, (reg, _snap) in self._jsii_registry.items():
             self._jsii_registry[attr] = (reg, dict(reg))
 
@@ -150,38 +126,17 @@ class Integrity:
                     continue
                 self.spaces[f"{name}.{key}"] = (cd, _namespace(dict(cd)))
 
-    def _hooks(self) -> dict[str, Any]:
-        """Process-wide state outside any namespace."""
-        handlers = {}
-        for sig in signal.valid_signals():
-            try:
-                handlers[int(sig)] = signal.getsignal(sig)
-            except (ValueError, OSError):
-                continue
-        return {
-            "sys.meta_path": list(sys.meta_path), "sys.path_hooks": list(sys.path_hooks),
-            "sys.gettrace": sys.gettrace(), "sys.getprofile": sys.getprofile(),
-            "threading trace": getattr(threading, "_trace_hook", None),
-            "threading profile": getattr(threading, "_profile_hook", None),
-            "sys.excepthook": sys.excepthook, "sys.displayhook": sys.displayhook,
-            "sys.unraisablehook": sys.unraisablehook, "threading.excepthook": threading.excepthook,
-            "sys.stdin": sys.stdin, "sys.stdout": sys.stdout, "sys.stderr": sys.stderr,
-            "recursion limit": sys.getrecursionlimit(), "switch interval": sys.getswitchinterval(),
-            "atexit callbacks": atexit._ncallbacks(),  # noqa: SLF001 - the only way to count them
-            "signal handlers": handlers,
-        }
-
     def _audit(self, event: str, args: tuple) -> None:
         if event == "sys.addaudithook":
             self.audit_hooks_added += 1
-        elif event in OUTSIDE_PYTHON:
+        elif event in worker_hooks.OUTSIDE_PYTHON:
             self.outside_python = True
 
     def take_cache(self, root: str) -> None:
         """The jsii package cache the worker's node reads its assemblies from (shared by the
         slot's workers, or the machine's): what was there when the worker started."""
         self.cache_root = root
-        self.cache = _tree(root)
+        self.cache = worker_hooks.file_tree(root)
 
     def check_cache(self) -> list[str]:
         """Whether the cache changed, looked at only after code that Python's view cannot follow
@@ -190,7 +145,7 @@ class Integrity:
         if not self.outside_python or not self.cache_root:
             return []
         self.outside_python = False
-        now = _tree(self.cache_root)
+        now = worker_hooks.file_tree(self.cache_root)
         if now == self.cache:
             return []
         changed = sorted(k for k in set(now) | set(self.cache) if now.get(k) != self.cache.get(k))
@@ -251,64 +206,83 @@ class Integrity:
     def check(self) -> tuple[list[str], float]:
         """What the variant changed (empty: nothing), and the seconds the check took."""
         t0 = time.perf_counter()
-        changed: list[str] = []
-        for name, mod in self.modules.items():
-            if sys.modules.get(name, mod) is not mod:
-                changed.append(f"sys.modules[{name!r}] replaced")
+        changed: list[str] = [f"sys.modules[{name!r}] replaced" for name, mod in self.modules.items()
+                              if sys.modules.get(name, mod) is not mod]
         for label, (live, snap) in self.spaces.items():
-            module = label in self.modules  # a module's globals (else a class's dict, builtins)
-            lazy_getattr = module and "__getattr__" in snap  # PEP 562 lazy attributes
-            for key, state in snap.items():
-                cur = live.get(key, _MISSING)
-                if cur is state[0] and (len(state) == 1 or (  # the common case, without building a tuple
-                        cur.__code__ is state[1] and cur.__defaults__ is state[2] and cur.__kwdefaults__ is state[3])):
-                    continue
-                if cur is _MISSING:
-                    if (label, key) not in ALLOWED:
-                        changed.append(f"{label}.{key} deleted")
-                elif not _same(state, _state(cur)) and (label, key) not in ALLOWED:
-                    if module and _lazy_cache(key, state[0], live[key]):
-                        live[key] = state[0]
-                    elif self._reimported(state[0], live[key]):
-                        snap[key] = _state(live[key])
-                    else:
-                        changed.append(f"{label}.{key} replaced")
-            if len(live) != len(snap):
-                for key in [k for k in list(live) if k not in snap]:
-                    if key in ALLOWED_NEW or (label, key) in ALLOWED or isinstance(live[key], types.ModuleType):
-                        continue  # a submodule import binds its name in the package
-                    if lazy_getattr:
-                        del live[key]  # the module's __getattr__ bound it on first use: it will again
-                        continue
-                    changed.append(f"{label}.{key} added")
-        now = self._hooks()
-        for key, before in self.hooks.items():
-            after = now[key]
-            if key == "signal handlers":
-                changed += [f"signal handler {signal.Signals(s).name} replaced" for s, h in before.items()
-                            if after.get(s) is not h]
-            elif isinstance(before, list):
-                # A library the variant imported may add its finder (six does); those modules are
-                # unloaded after the variant, so the list is put back. Losing or reordering the
-                # toolchain's own entries is a change.
-                kept = [a for a in after if any(a is b for b in before)]
-                if len(kept) != len(before) or any(a is not b for a, b in zip(before, kept)):
-                    changed.append(f"{key} changed")
-                getattr(sys, key.split(".")[1])[:] = before
-            elif before is not after and before != after:
-                changed.append(f"{key} changed")
+            changed += self._check_space(label, live, snap)
+        changed += self._check_hooks()
         if self.audit_hooks_added:
             changed.append(f"{self.audit_hooks_added} audit hook(s) added")
         changed += [f"jsii static property {c} set" for c in self.sset_calls]
         for attr, (reg, snap) in self._jsii_registry.items():
-            for fqn, cls in snap.items():
-                if dict.get(reg, fqn) is not cls:  # dict.get: the lazy registry would import on a miss
-                    changed.append(f"jsii registry {attr}[{fqn!r}] replaced")
-            for fqn in (k for k in list(reg) if k not in snap):
-                cls = reg[fqn]
-                mod = self.modules.get(getattr(cls, "__module__", ""), None)
-                if mod is None or getattr(mod, getattr(cls, "__name__", ""), None) is not cls:
-                    changed.append(f"jsii registry {attr}[{fqn!r}] registered by code outside the toolchain")
-                else:
-                    snap[fqn] = cls  # a provider type registered by its own submodule: toolchain from now on
+            changed += self._check_registry(attr, reg, snap)
         return changed, time.perf_counter() - t0
+
+    def _check_space(self, label: str, live: dict, snap: dict[str, tuple]) -> list[str]:
+        """One namespace (a module's globals, a class's dict, builtins) against its snapshot."""
+        changed: list[str] = []
+        module = label in self.modules  # a module's globals (else a class's dict, builtins)
+        lazy_getattr = module and "__getattr__" in snap  # PEP 562 lazy attributes
+        for key, state in snap.items():
+            cur = live.get(key, _MISSING)
+            if cur is state[0] and (len(state) == 1 or (  # the common case, without building a tuple
+                    cur.__code__ is state[1] and cur.__defaults__ is state[2] and cur.__kwdefaults__ is state[3])):
+                continue
+            found = self._changed_entry(label, key, cur, state, live, snap, module)
+            if found is not None:
+                changed.append(found)
+        if len(live) != len(snap):
+            changed += self._added(label, live, snap, lazy_getattr)
+        return changed
+
+    def _changed_entry(self, label: str, key: str, cur: Any, state: tuple, live: dict, snap: dict[str, tuple],
+                       module: bool) -> str | None:
+        """An entry that is not the snapshot's object any more: the finding, or None when it is
+        allowed, a library's lazy cache (put back) or a re-imported submodule (the new normal)."""
+        if cur is _MISSING:
+            return f"{label}.{key} deleted" if (label, key) not in ALLOWED else None
+        if _same(state, _state(cur)) or (label, key) in ALLOWED:
+            return None
+        if module and _lazy_cache(key, state[0], live[key]):
+            live[key] = state[0]
+        elif self._reimported(state[0], live[key]):
+            snap[key] = _state(live[key])
+        else:
+            return f"{label}.{key} replaced"
+        return None
+
+    @staticmethod
+    def _added(label: str, live: dict, snap: dict[str, tuple], lazy_getattr: bool) -> list[str]:
+        """Names bound in a namespace since the snapshot."""
+        changed: list[str] = []
+        for key in [k for k in list(live) if k not in snap]:
+            if key in ALLOWED_NEW or (label, key) in ALLOWED or isinstance(live[key], types.ModuleType):
+                continue  # a submodule import binds its name in the package
+            if lazy_getattr:
+                del live[key]  # the module's __getattr__ bound it on first use: it will again
+                continue
+            changed.append(f"{label}.{key} added")
+        return changed
+
+    def _check_hooks(self) -> list[str]:
+        """Process-wide hooks against the snapshot; import-system lists are put back."""
+        changed: list[str] = []
+        now = worker_hooks.process_hooks()
+        for key, before in self.hooks.items():
+            changed += worker_hooks.hook_changes(key, before, now[key])
+        return changed
+
+    def _check_registry(self, attr: str, reg: dict, snap: dict[str, Any]) -> list[str]:
+        """One of jsii's type registries: a type replaced, or registered by code outside the toolchain."""
+        changed: list[str] = []
+        for fqn, cls in snap.items():
+            if dict.get(reg, fqn) is not cls:  # dict.get: the lazy registry would import on a miss
+                changed.append(f"jsii registry {attr}[{fqn!r}] replaced")
+        for fqn in (k for k in list(reg) if k not in snap):
+            cls = reg[fqn]
+            mod = self.modules.get(getattr(cls, "__module__", ""), None)
+            if mod is None or getattr(mod, getattr(cls, "__name__", ""), None) is not cls:
+                changed.append(f"jsii registry {attr}[{fqn!r}] registered by code outside the toolchain")
+            else:
+                snap[fqn] = cls  # a provider type registered by its own submodule: toolchain from now on
+        return changed

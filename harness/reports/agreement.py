@@ -21,8 +21,8 @@ import pandas as pd
 
 from graders.catalogue import FAILURE_SEVERITIES
 
-from .bundles import Task
-from .results import Run
+from ..bundles import Task
+from ..results import Run
 
 SEV_WORD = re.compile(r"\b(critical|high|medium|moderate|low|minor)\b", re.I)
 NORMAL = {"critical": "Critical", "high": "High", "medium": "Medium", "moderate": "Medium", "low": "Low",

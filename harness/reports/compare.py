@@ -12,7 +12,7 @@ import pandas as pd
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
-from .results import Run
+from ..results import Run
 
 IDENTITY = ["task_id", "variant", "stage", "file", "line", "message"]
 BLOCKING = ("Critical", "High")

@@ -25,10 +25,10 @@ import importlib
 import inspect
 import os
 import pkgutil
-import re
+
+from toolchain_structs import PROVIDER, struct_signals  # a sibling file, stdlib + toolchain only
 
 ROOTS = ("cdktf_cdktf_provider_aws", "cdktf", "constructs")
-PROVIDER = "cdktf_cdktf_provider_aws"
 
 
 def close_names(wanted: str, names: list[str]) -> list[str]:
@@ -51,11 +51,6 @@ def _module(name: str):
 
 def _public(mod) -> list[str]:
     return [n for n in dir(mod) if not n.startswith("_")]
-
-
-def camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 # ------------------------------------------------------------------ import map and resolution
@@ -172,71 +167,8 @@ def check_contract(tree: ast.Module, rel: str, call: dict) -> list[dict]:
     return []
 
 
-def _struct_for(cls, param: str):
-    """(struct class, is_list) a provider class's keyword parameter takes, from its annotation.
-
-    The two shapes behave differently in jsii's Python bindings: a single struct parameter turns a
-    dict into ``Struct(**dict)`` (snake_case keys, unknown keys raise TypeError); a list of structs
-    passes dicts raw to the jsii kernel, which maps only camelCase keys and silently drops others.
-    """
-    try:
-        ann = inspect.signature(cls.__init__).parameters[param].annotation
-    except (KeyError, ValueError, TypeError):
-        return None, False
-    text = ann if isinstance(ann, str) else repr(ann)
-    mod = inspect.getmodule(cls)
-    for name in re.findall(r"[\"'.]?([A-Z]\w+)[\"']?", text):
-        obj = getattr(mod, name, None)
-        if inspect.isclass(obj) and obj.__module__.startswith(PROVIDER) and _struct_fields(obj) is not None:
-            return obj, "Sequence[" in text
-    return None, False
-
-
-def _struct_fields(struct) -> tuple[set[str], set[str]] | None:
-    """(all fields, required fields) of a jsii struct class, by its keyword-only __init__."""
-    try:
-        params = inspect.signature(struct.__init__).parameters
-    except (ValueError, TypeError):
-        return None
-    if "scope" in params:
-        return None  # a construct (resource, data source), not a struct
-    fields = {n for n, p in params.items() if n != "self"}
-    if not fields or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()):
-        return None
-    return fields, {n for n in fields if params[n].default is inspect.Parameter.empty}
-
-
-def _dicts_in(value: ast.expr) -> list[ast.Dict]:
-    if isinstance(value, ast.Dict):
-        return [value]
-    if isinstance(value, (ast.List, ast.Tuple)):
-        return [e for e in value.elts if isinstance(e, ast.Dict)]
-    return []
-
-
-def _check_dict(d: ast.Dict, struct, is_list: bool) -> dict | None:
-    """What jsii will do with this dict literal: None when it works as written."""
-    fields, required = _struct_fields(struct) or (set(), set())
-    keys = [k.value for k in d.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
-    if len(keys) != len(d.keys):
-        return None  # **spread or computed keys: cannot judge statically
-    if not is_list:  # Struct(**dict): Python keyword rules
-        unknown = [k for k in keys if k not in fields]
-        missing = sorted(required - set(keys))
-        if not unknown and not missing:
-            return None
-        return {"bad_keys": [], "unknown_keys": unknown, "missing_required": missing, "fatal": True}
-    camel_fields = {camel(f): f for f in fields}
-    mapped = {camel_fields[k] for k in keys if k in camel_fields}  # the keys the kernel understands
-    dropped_snake = [k for k in keys if k not in camel_fields and k in fields]
-    unknown = [k for k in keys if k not in camel_fields and k not in fields]
-    missing = sorted(required - mapped)
-    if not dropped_snake and not unknown and not missing:
-        return None
-    return {"bad_keys": dropped_snake, "unknown_keys": unknown, "missing_required": missing, "fatal": bool(missing)}
-
-
 def check_calls(tree: ast.Module, rel: str) -> list[dict]:
+    """Keyword arguments of provider classes: names the class lacks, dicts jsii cannot use as written."""
     names = Names(tree)
     out = []
     for node in ast.walk(tree):
@@ -259,34 +191,7 @@ def check_calls(tree: ast.Module, rel: str) -> list[dict]:
                             "message": f"{cls.__name__} has no argument {kw.arg!r}",
                             "defect": f"arg:{rel}:{node.lineno}:{kw.arg}"})
                 continue
-            dicts = _dicts_in(kw.value)
-            if not dicts:
-                continue
-            struct, is_list = _struct_for(cls, kw.arg)
-            if struct is None:
-                continue
-            for d in dicts:
-                problem = _check_dict(d, struct, is_list)
-                if problem is None:
-                    continue
-                fatal = problem.pop("fatal")
-                detail = "".join(f"; {label}: {', '.join(problem[key])}" for key, label in (
-                    ("bad_keys", "snake_case keys jsii drops in a list (it maps camelCase only)"),
-                    ("unknown_keys", "keys the struct lacks"),
-                    ("missing_required", "required attributes missing")) if problem[key])
-                defect = f"struct:{rel}:{node.lineno}"
-                if not is_list and problem["unknown_keys"]:
-                    defect = f"arg:{rel}:{node.lineno}:{problem['unknown_keys'][0]}"  # the TypeError's argument
-                out.append({"kind": "static-struct-dict" if fatal else "static-struct-dropped", "list": is_list,
-                            "class": cls.__name__, "param": kw.arg, "detail": detail,
-                            "struct": struct.__name__, "struct_module": struct.__module__, "file": rel,
-                            "line": node.lineno, "dict_line": d.lineno, "dict_col": d.col_offset,
-                            "dict_end_line": d.end_lineno, "dict_end_col": d.end_col_offset, **problem,
-                            "message": (f"{cls.__name__}({kw.arg}=...) gets a dict that jsii cannot turn into "
-                                        f"{struct.__name__}" if fatal else
-                                        f"{cls.__name__}({kw.arg}=...) gets dicts whose keys jsii silently drops "
-                                        f"(they never reach Terraform)"),
-                            "defect": defect})
+            out += struct_signals(cls, kw, node, rel)
     return out
 
 

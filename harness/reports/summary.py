@@ -7,7 +7,7 @@ from rich.table import Table
 
 from graders.catalogue import FAILURE_SEVERITIES
 
-from .results import Run
+from ..results import Run
 
 STYLE = {"Critical": "bold red", "High": "red", "Medium": "yellow", "Low": "cyan", None: "green"}
 

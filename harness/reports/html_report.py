@@ -20,12 +20,12 @@ from markupsafe import Markup
 
 from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
+from ..bundles import Task
+from ..results import Run, severity_by_stage, stage_pass_rate
 from .analysis import analyze
-from .bundles import Task
-from .report import judged_status
-from .results import Run, severity_by_stage, stage_pass_rate
+from .summary import judged_status
 
-TEMPLATES = Path(__file__).with_name("report_templates")
+TEMPLATES = Path(__file__).with_name("templates")  # package data (pyproject.toml): found installed too
 COLORS = {"Critical": "#b71c1c", "High": "#e53935", "Medium": "#fb8c00", "Low": "#1e88e5", "Info": "#9e9e9e",
           "pass": "#43a047", "fail": "#e53935", "no-code": "#9e9e9e", "infra-error": "#8e24aa"}
 CSS = """
@@ -83,50 +83,67 @@ def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> 
     dest = dest or run.path / "report"
     (dest / "tasks").mkdir(parents=True, exist_ok=True)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-    f, o, v = run.findings, run.outcomes, run.variants
+    (dest / "index.html").write_text(_index_page(env, run), encoding="utf-8")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")  # response text never becomes markup
+    page = env.get_template("report_task.html.j2")
+    v = run.variants
+    for task_id in sorted(v["task_id"].unique()):
+        variants = [_variant_section(run, tasks.get(task_id), r, md)
+                    for r in v[v["task_id"] == task_id].sort_values("variant").itertuples()]
+        (dest / "tasks" / f"{task_id}.html").write_text(
+            page.render(task_id=task_id, run_id=run.meta.get("run_id"), css=Markup(CSS), variants=variants),
+            encoding="utf-8")
+    return dest / "index.html"
+
+
+def _index_page(env: Environment, run: Run) -> str:
+    """The overview: counts by severity and verdict (charts), by stage, pass rates, the task table."""
+    f, v = run.findings, run.variants
     totals = {s: int((f["severity"] == s).sum()) for s in SEVERITIES}
-    synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"].to_dict()
-    plan = judged_status(o, "plan")
-    rows = []
-    for r in v.sort_values(["task_id", "variant"]).itertuples():
-        worst = r.worst_severity if isinstance(r.worst_severity, str) else "-"
-        rows.append({"task_id": r.task_id, "variant": r.variant, "verdict": r.verdict, "worst": worst,
-                     **{s: int(getattr(r, f"n_{s.lower()}")) for s in FAILURE_SEVERITIES},
-                     "synth": synth.get((r.task_id, r.variant), "-"), "plan": plan.get((r.task_id, r.variant), "-")})
     meta = run.meta
     meta_line = (f"harness {meta.get('harness_version')} · backend {meta.get('backend')} · "
                  f"{meta.get('started_at')} → {meta.get('finished_at')} · terraform: "
                  f"{(meta.get('terraform') or {}).get('detail', 'not recorded')}")
-    index = env.get_template("report_index.html.j2").render(
+    return env.get_template("report_index.html.j2").render(
         run_id=meta.get("run_id"), css=Markup(CSS), js=Markup(SORT_JS), meta_line=meta_line,
         severities=SEVERITIES, failure_severities=FAILURE_SEVERITIES, totals=totals, n_variants=len(v),
         severity_chart=_bars("findings by severity", totals, "chart-severity"),
         verdict_chart=_bars("variants by verdict", v["verdict"].value_counts().to_dict(), "chart-verdict"),
         by_stage=_table(severity_by_stage(run), "by-stage"), pass_rate=_table(stage_pass_rate(run), "pass-rate"),
-        columns=["task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "plan"], rows=rows)
-    (dest / "index.html").write_text(index, encoding="utf-8")
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")  # response text never becomes markup
-    page = env.get_template("report_task.html.j2")
-    for task_id in sorted(v["task_id"].unique()):
-        variants = []
-        for r in v[v["task_id"] == task_id].sort_values("variant").itertuples():
-            oo = o[(o["task_id"] == task_id) & (o["variant"] == r.variant)]
-            ff = f[(f["task_id"] == task_id) & (f["variant"] == r.variant)]
-            log_dir = run.path / "logs" / task_id / r.variant
-            logs = [(p.name, p.read_text(encoding="utf-8", errors="replace")[-20000:])
-                    for p in sorted(log_dir.glob("*.log"))] if log_dir.is_dir() else []
-            task = tasks.get(task_id)
-            text = analyze(run, task, r.variant) if task is not None and r.variant in task.responses else None
-            variants.append({
-                "name": r.variant, "verdict": r.verdict,
-                "worst": r.worst_severity if isinstance(r.worst_severity, str) else "-",
-                "outcomes": _table(oo[["stage", "round", "status", "reason", "duration_s"]], f"outcomes-{r.variant}",
-                                   index=False),
-                "findings": _table(ff[["severity", "stage", "rule_id", "message", "md_line", "round"]]
-                                   .sort_values(["severity", "stage"]), f"findings-{r.variant}", index=False),
-                "n_findings": len(ff), "repairs": r.repairs if isinstance(r.repairs, list) else [], "logs": logs,
-                "analysis": Markup(md.render(text)) if text else None})
-        (dest / "tasks" / f"{task_id}.html").write_text(
-            page.render(task_id=task_id, run_id=meta.get("run_id"), css=Markup(CSS), variants=variants),
-            encoding="utf-8")
-    return dest / "index.html"
+        columns=["task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "plan"], rows=_task_rows(run))
+
+
+def _task_rows(run: Run) -> list[dict]:
+    """The sortable task table: a row per variant, by task and variant."""
+    o = run.outcomes
+    synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"].to_dict()
+    plan = judged_status(o, "plan")
+    rows = []
+    for r in run.variants.sort_values(["task_id", "variant"]).itertuples():
+        worst = r.worst_severity if isinstance(r.worst_severity, str) else "-"
+        rows.append({"task_id": r.task_id, "variant": r.variant, "verdict": r.verdict, "worst": worst,
+                     **{s: int(getattr(r, f"n_{s.lower()}")) for s in FAILURE_SEVERITIES},
+                     "synth": synth.get((r.task_id, r.variant), "-"), "plan": plan.get((r.task_id, r.variant), "-")})
+    return rows
+
+
+def _variant_section(run: Run, task: Task | None, r: Any, md: MarkdownIt) -> dict:
+    """One variant on its task's page: outcomes, findings, repairs, stage logs (their last 20,000
+    characters) and the failure analysis where the task's markdown is at hand."""
+    assert run.path is not None
+    o, f = run.outcomes, run.findings
+    oo = o[(o["task_id"] == r.task_id) & (o["variant"] == r.variant)]
+    ff = f[(f["task_id"] == r.task_id) & (f["variant"] == r.variant)]
+    log_dir = run.path / "logs" / r.task_id / r.variant
+    logs = [(p.name, p.read_text(encoding="utf-8", errors="replace")[-20000:])
+            for p in sorted(log_dir.glob("*.log"))] if log_dir.is_dir() else []
+    text = analyze(run, task, r.variant) if task is not None and r.variant in task.responses else None
+    return {
+        "name": r.variant, "verdict": r.verdict,
+        "worst": r.worst_severity if isinstance(r.worst_severity, str) else "-",
+        "outcomes": _table(oo[["stage", "round", "status", "reason", "duration_s"]], f"outcomes-{r.variant}",
+                           index=False),
+        "findings": _table(ff[["severity", "stage", "rule_id", "message", "md_line", "round"]]
+                           .sort_values(["severity", "stage"]), f"findings-{r.variant}", index=False),
+        "n_findings": len(ff), "repairs": r.repairs if isinstance(r.repairs, list) else [], "logs": logs,
+        "analysis": Markup(md.render(text)) if text else None}

@@ -1,0 +1,164 @@
+"""The commands that read saved runs, executing nothing: show, rescore, analyze, export, compare,
+agreement, report. Each loads only the report module it needs."""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..reports.summary import print_summary
+from ..results import load_run
+from .common import console, err
+
+
+def rescore(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    out: Annotated[Path | None, typer.Option(help="Directory of the rescored run "
+                                                     "(default: <run_dir>-rescored-<time>).")] = None,
+) -> None:
+    """Re-classify a saved run with the current catalogue, executing nothing; prints its summary."""
+    from ..rescore import rescore as do_rescore
+
+    dest = out or run_dir.parent / f"{run_dir.name}-rescored-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    try:
+        new = do_rescore(run_dir, dest)
+    except (FileNotFoundError, FileExistsError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    print_summary(load_run(new.root), console)
+    console.print(f"run directory: {new.root}")
+
+
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    task_id: Annotated[str, typer.Argument(help="The task to analyse, e.g. Pr7427.")],
+    variant: Annotated[str, typer.Option(help="Which response of the task.")] = "model",
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles are, when not where the "
+                                                             "run found them.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the markdown here instead of printing it.")] = None,
+) -> None:
+    """Write a failure analysis of one task in the reference document's structure (markdown)."""
+    from ..reports.analysis import analyze_path
+
+    try:
+        text = analyze_path(run_dir, task_id, variant, tasks)
+    except (FileNotFoundError, LookupError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"analysis written to {out}")
+    else:
+        print(text)
+
+
+class ExportFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    out: Annotated[Path, typer.Option(help="Directory to write outcomes, findings and variants to.")],
+    format: Annotated[ExportFormat, typer.Option(help="parquet (pyarrow) or csv.")] = ExportFormat.parquet,
+) -> None:
+    """Export a run's outcomes, findings and variants as Parquet or CSV files."""
+    from ..results import export as do_export
+
+    try:
+        paths = do_export(load_run(run_dir), out, format.value)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    for p in paths:
+        console.print(str(p))
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="The run to compare with it.")],
+    fail_on_regression: Annotated[bool, typer.Option(help="Exit 1 when B regresses: a verdict pass -> fail, or a "
+                                                          "gained or worsened Critical/High finding.")] = False,
+) -> None:
+    """Per task: findings gained, lost and changed in severity from RUN_A to RUN_B, and regressions."""
+    from ..reports.compare import compare as do_compare
+
+    try:
+        a, b = load_run(run_a), load_run(run_b)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    res = do_compare(a, b)
+    table = res["per_task"]
+    table = table[(table[["gained", "lost", "changed"]].sum(axis=1) > 0) | (table["verdict_a"] != table["verdict_b"])]
+    console.print(table.to_string(index=False) if len(table) else "no differences")
+    console.print(f"findings gained {len(res['gained'])}, lost {len(res['lost'])}, changed severity "
+                  f"{len(res['changed'])}; regressions {len(res['regressions'])}")
+    for r in res["regressions"].itertuples():
+        console.print(f"  [red]regression[/] {r.task_id} {r.variant}: {r.why}")
+    if fail_on_regression and len(res["regressions"]):
+        raise typer.Exit(1)
+
+
+def agreement(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles (with MODEL_FAILURES.md) are, "
+                                                             "when not where the run found them.")] = None,
+    variant: Annotated[str, typer.Option(help="The graded response the human labels describe.")] = "model",
+) -> None:
+    """Compare the run with the humans' MODEL_FAILURES.md: worst-severity agreement, confusion matrix,
+    per-category recall, and how much of the labels the parser could read."""
+    from ..reports.agreement import agreement as do_agreement
+    from ..results import tasks_of
+
+    try:
+        run_ = load_run(run_dir)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    res = do_agreement(run_, tasks_of(run_, tasks), variant)
+    cov = res["coverage"]
+    console.print(f"parser coverage: {cov['files_with_severities']} of {cov['files']} MODEL_FAILURES.md files yield "
+                  f"items with severities; {cov['items_with_severity']} of {cov['items']} items carry one "
+                  f"(from {', '.join(f'{k} {v}' for k, v in cov['by_source'].items())})")
+    agree, n = res["worst_agreement"]
+    console.print(f"worst severity agrees on {agree} of {n} tasks" + (f" ({agree / n:.0%})" if n else ""))
+    console.print(res["confusion"].to_markdown())
+    console.print(res["recall"].to_markdown(index=False))
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+    html: Annotated[bool, typer.Option("--html", help="Write the static HTML report (the only format so far).")]
+    = False,
+    out: Annotated[Path | None, typer.Option(help="Directory of the report (default: <run_dir>/report).")] = None,
+    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles are, when not where the run "
+                                                             "found them (for the failure analyses).")] = None,
+) -> None:
+    """Write a report of a run: with --html, an overview page, a sortable task table and a page per task."""
+    if not html:
+        err.print("[red]say which report: --html[/]")
+        raise typer.Exit(2)
+    from ..reports.html_report import write_report
+    from ..results import tasks_of
+
+    try:
+        run_ = load_run(run_dir)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    index = write_report(run_, {t.id: t for t in tasks_of(run_, tasks)}, out)
+    console.print(f"report: {index}")
+
+
+def show(run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")]) -> None:
+    """Print the summary table of an existing run."""
+    try:
+        print_summary(load_run(run_dir), console)
+    except FileNotFoundError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
