@@ -9,10 +9,20 @@ from __future__ import annotations
 import re
 import string
 from collections import defaultdict
+from dataclasses import replace
 
 from harness.worker.tapgrade_stages import CHAIN
 
-from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
+from .catalogue import (
+    ANY,
+    EXEC,
+    FAILURE_SEVERITIES,
+    OUTSIDE_GRAPH_DOWNGRADE,
+    PYLINT_RULES,
+    RULES,
+    SEVERITIES,
+    Rule,
+)
 from .near_miss import near_misses
 
 EXEC_STAGES = CHAIN  # where a failure is the response's code failing
@@ -65,6 +75,15 @@ def _matches(rule: Rule, stage: str, sig: dict) -> bool:
     return True
 
 
+def _outside_graph(rule: Rule) -> Rule:
+    """The rule as it rates a finding in a file outside the stack's import graph: lower by the
+    catalogue's ``OUTSIDE_GRAPH_DOWNGRADE`` levels, never below Low (nor Info raised)."""
+    if rule.severity not in FAILURE_SEVERITIES:
+        return rule
+    lowered = min(SEVERITIES.index(rule.severity) + OUTSIDE_GRAPH_DOWNGRADE, SEVERITIES.index("Low"))
+    return replace(rule, severity=SEVERITIES[lowered])
+
+
 def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     """The first matching rule and the rendered message; every signal gets a rule."""
     rule, message, _ = classify_defect(stage, signal)
@@ -88,6 +107,8 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
         message += f"; did you mean `{suggestions[0]}`?"
     elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME:
         message += NO_NEAR_NAME[signal["kind"]]
+    if signal.get("outside_graph") and stage in ("static", "lint"):
+        rule, message = _outside_graph(rule), message + " (in a file the stack's entry never imports)"
     defect = None
     if rule.defect:
         fields = [f for _, f, _, _ in string.Formatter().parse(rule.defect) if f]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.item_agreement import score
-from harness.labels import LabelError, load_labels
+from harness.reports.item_agreement import score
+from harness.reports.labels import LabelError, load_labels
 
 ITEMS = """task,item,title,human_severity,verdict,judged_severity,category,rule,text,why
 T1,1,wrong class name,Critical,offline,Critical,provider-name,static\\.provider-class-name,S3BucketVersioning,no such class

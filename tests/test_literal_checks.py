@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 from graders.classify import classify_defect
-from harness.literal_checks import check_literals
+from harness.worker.toolchain_literals import check_literals
 
 SRC = '''
 ACCOUNT = "123456789012"

@@ -1,4 +1,4 @@
-"""Item-level agreement of a run with adjudicated labels (``harness/labels.py``).
+"""Item-level agreement of a run with adjudicated labels (``labels.py``).
 
 Recall: of the real items (and of the offline-detectable ones), how many a finding of the
 response detects (a failure severity, any round: a defect found after a repair is still the
