@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.reports.item_agreement import score
+from harness.reports.agreement import score
 from harness.reports.labels import LabelError, load_labels
 
 ITEMS = """task,item,title,human_severity,verdict,judged_severity,category,rule,text,why
