@@ -19,25 +19,17 @@ from __future__ import annotations
 
 from .checkov_severity import CHECKOV_SEVERITIES
 from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
+from .static_rules import CONTRACT, PROVIDER_NAME, TOOLCHAIN_NAME, static_rules
 from .terraform_rules import terraform_rules
 
 # Re-exported: the catalogue is where the harness reads rules and severities from.
-__all__ = ["ANY", "EXEC", "FAILURE_SEVERITIES", "PYLINT_RULES", "RULES", "SEVERITIES", "Rule", "Severity", "rule_by_id"]
+__all__ = ["ANY", "EXEC", "FAILURE_SEVERITIES", "OUTSIDE_GRAPH_DOWNGRADE", "PYLINT_RULES", "RULES", "SEVERITIES", "Rule",
+           "Severity", "rule_by_id"]
 
 
-# Texts shared by a static rule and its execution twin (same defect, seen two ways).
-PROVIDER_NAME = ("Provider class name does not exist",
-                 "The code imports a class the installed AWS provider does not define; several resources "
-                 "carry versioned names with an 'A' suffix (e.g. S3BucketReplicationConfigurationA).",
-                 "Import the suggested class name.")
-TOOLCHAIN_NAME = ("cdktf/constructs name does not exist",
-                  "The code imports a name the pinned cdktf or constructs does not export.",
-                  "Import the suggested name.")
-CONTRACT = ("Stack constructor does not match the task's entry point",
-            "The task's entry point (its tap.py, or the app its cdktf.json names) builds the stack class "
-            "with the arguments it passes (the template's: environment_suffix, state_bucket, "
-            "state_bucket_region, aws_region and default_tags); the class's __init__ does not accept them.",
-            "Accept the entry's keyword arguments (or **kwargs) in the stack class's __init__.")
+# Static and lint findings in a file the stack's entry never imports (harness/import_graph.py) cannot
+# break synthesis: they are rated this many levels lower, never below Low (graders/classify.py).
+OUTSIDE_GRAPH_DOWNGRADE = 1
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
@@ -71,31 +63,7 @@ RULES: tuple[Rule, ...] = (
          "The entry point belongs to the task; the response's tap.py is recorded, never run.",
          "Keep the task's tap.py contract.", {"kind": "entry-ignored"}),
     # --- static (parsed, never run; names resolved against the installed toolchain) ------------
-    Rule("static.provider-class-name", "static", "Critical", *PROVIDER_NAME,
-         {"kind": "static-import", "from_module": r"^cdktf_cdktf_provider_aws\b"},
-         "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
-    Rule("static.toolchain-name", "static", "Critical", *TOOLCHAIN_NAME, {"kind": "static-import"},
-         "cannot import {missing_name} from {from_module}", repair="rename-import", defect="{defect}"),
-    Rule("static.module-missing", "static", "Critical", "Toolchain module does not exist",
-         "The code imports a provider (or cdktf) module that does not exist in the pinned toolchain.",
-         "Import the suggested module.", {"kind": "static-module"}, "no module {missing_module}",
-         repair="rename-module", defect="{defect}"),
-    Rule("static.contract", "static", "Critical", *CONTRACT,
-         {"kind": "static-contract"}, "{type}: {message}", repair="accept-contract", defect="{defect}"),
-    Rule("static.struct-dict", "static", "Critical", "Plain dict where a typed struct is required",
-         "A nested configuration was given as a dict whose keys jsii cannot deserialize into the "
-         "provider's struct class (jsii maps only camelCase keys; snake_case needs the struct class).",
-         "Build the struct class (e.g. DynamodbTableGlobalSecondaryIndex(...)) instead of a dict.",
-         {"kind": "static-struct-dict"}, "{message}{detail}", repair="dict-to-struct", defect="{defect}"),
-    Rule("static.struct-dict-dropped", "static", "Medium", "Struct keys silently dropped",
-         "A list of structs was given dicts with snake_case (or unknown) keys; jsii maps only camelCase "
-         "keys of dicts in a list and drops the rest, so that configuration never reaches Terraform. The "
-         "stack synthesizes; validate/plan decide what the loss breaks.",
-         "Build the struct class, or use the camelCase attribute names.",
-         {"kind": "static-struct-dropped"}, "{message}{detail}", repair="dict-to-struct", defect="{defect}"),
-    Rule("static.unknown-argument", "static", "Critical", "Unknown argument to a provider class",
-         "A resource, data source or struct is given a keyword argument it does not have.",
-         "Use the argument names of the pinned provider.", {"kind": "static-unknown-arg"}, "{message}", defect="{defect}"),
+    *static_rules(),
     # --- import / instantiate / synth ----------------------------------------------------------
     Rule("exec.disk-limit", EXEC, "Critical", "File size or disk limit exceeded",
          "The code wrote more than the grading sandbox allows (one file over the size bound, or the "
@@ -143,7 +111,13 @@ RULES: tuple[Rule, ...] = (
          "A resource, data source or struct was given a keyword argument it does not have.",
          "Use the argument names of the pinned provider.",
          {"kind": "exception", "type": "TypeError", "message": r"got an unexpected keyword argument"},
-         "{type}: {message}", defect="arg:{top_file}:{top_line}:{arg}"),
+         "{type}: {message}", repair="fix-argument", defect="arg:{top_file}:{top_line}:{arg}"),
+    Rule("jsii.wrong-type", EXEC, "Critical", "Argument of the wrong type",
+         "A resource, data source or struct was given a value of another type than the provider declares "
+         "(a bool or number where it types a string, one block where it takes a list, or the reverse).",
+         "Pass the declared type (the provider's string-typed booleans and numbers take quoted values).",
+         {"kind": "exception", "type": "TypeError", "message": r"type of argument \w+ must be"},
+         "{type}: {message_head}", repair="coerce-argument", defect="type:{top_file}:{top_line}"),
     Rule("jsii.missing-argument", EXEC, "Critical", "Missing required argument to a provider class",
          "A resource, data source or struct was built without a required argument.",
          "Pass every required argument.",
@@ -192,6 +166,11 @@ RULES: tuple[Rule, ...] = (
          "Code the response ran started a process or thread that was still running when its stage ended "
          "(a daemon, a background job); it was ended by the harness.",
          "Do not start background work during synthesis, or wait for it.", {"kind": "left-behind"}),
+    Rule("exec.missing-attribute", EXEC, "Critical", "Attribute the object does not have",
+         "The code reads an attribute or method that the provider object, Fn or module does not define "
+         "(often a name invented from another CDK's API).", "Use the attribute the provider class defines.",
+         {"kind": "exception", "type": "AttributeError"}, "{type}: {message_head}", repair="drop-attribute",
+         defect="attr:{top_file}:{top_line}"),
     Rule("instantiate.error", "instantiate", "Critical", "Building the stack raised",
          "The stack's constructor (or code it calls) raised while the entry point built the app.",
          "Read the traceback; fix the failing call.", {"kind": "exception"}, "{type}: {message_head}"),

@@ -9,12 +9,29 @@ from __future__ import annotations
 import re
 import string
 from collections import defaultdict
+from dataclasses import replace
 
 from harness.worker.tapgrade_stages import CHAIN
 
-from .catalogue import ANY, EXEC, PYLINT_RULES, RULES, Rule
+from .catalogue import (
+    ANY,
+    EXEC,
+    FAILURE_SEVERITIES,
+    OUTSIDE_GRAPH_DOWNGRADE,
+    PYLINT_RULES,
+    RULES,
+    SEVERITIES,
+    Rule,
+)
+from .near_miss import near_misses
 
 EXEC_STAGES = CHAIN  # where a failure is the response's code failing
+# What a message says when the worker's suggestions hold no honest near miss (graders/near_miss.py).
+NO_NEAR_NAME = {
+    "static-import": "; nothing of a near name exists (if it stands for a block of a resource, "
+                     "the block's fields are plain arguments of the resource)",
+    "static-unknown-arg": "; no argument of a near name exists",
+}
 
 
 def derived(signal: dict) -> dict:
@@ -28,6 +45,11 @@ def derived(signal: dict) -> dict:
             "arg": arg.group(1) if arg else "",
             # raised in the task's entry point (runs before its path was recorded: the template's tap.py)
             "at_entry": signal.get("at_entry", top.get("file") == "tap.py")}
+
+
+def _wanted(signal: dict) -> str:
+    """The name a signal's suggestions stand in for (a missing import, module or argument)."""
+    return str(signal.get("missing_name") or signal.get("missing_module") or signal.get("arg") or "")
 
 
 def _matches(rule: Rule, stage: str, sig: dict) -> bool:
@@ -53,6 +75,15 @@ def _matches(rule: Rule, stage: str, sig: dict) -> bool:
     return True
 
 
+def _outside_graph(rule: Rule) -> Rule:
+    """The rule as it rates a finding in a file outside the stack's import graph: lower by the
+    catalogue's ``OUTSIDE_GRAPH_DOWNGRADE`` levels, never below Low (nor Info raised)."""
+    if rule.severity not in FAILURE_SEVERITIES:
+        return rule
+    lowered = min(SEVERITIES.index(rule.severity) + OUTSIDE_GRAPH_DOWNGRADE, SEVERITIES.index("Low"))
+    return replace(rule, severity=SEVERITIES[lowered])
+
+
 def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     """The first matching rule and the rendered message; every signal gets a rule."""
     rule, message, _ = classify_defect(stage, signal)
@@ -71,9 +102,13 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
         raise LookupError(f"no catalogue rule for {stage} signal kind={signal.get('kind')!r}")
     values = defaultdict(str, {k: v for k, v in sig.items() if isinstance(v, (str, int, float))})
     message = rule.message.format_map(values)
-    suggestions = signal.get("suggestions") or []
+    suggestions = near_misses(_wanted(signal), signal.get("suggestions") or [])
     if suggestions:
         message += f"; did you mean `{suggestions[0]}`?"
+    elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME:
+        message += NO_NEAR_NAME[signal["kind"]]
+    if signal.get("outside_graph") and stage in ("static", "lint"):
+        rule, message = _outside_graph(rule), message + " (in a file the stack's entry never imports)"
     defect = None
     if rule.defect:
         fields = [f for _, f, _, _ in string.Formatter().parse(rule.defect) if f]

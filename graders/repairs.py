@@ -13,38 +13,17 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
-Files = dict[str, str]
-MARK = "  # added by tapgrade repair"
-
-
-@dataclass
-class Repair:
-    kind: str  # the catalogue's repair name
-    description: str
-    files: Files  # path -> new text (only the files it changes)
-    entry: str | None = None  # run this file as the entry point from now on (adopt-response-entry)
-
-
-def _first(signals: list[dict], key: str):
-    return next((s[key] for s in signals if s.get(key)), None)
-
-
-def _file_of(signals: list[dict]) -> str | None:
-    for s in signals:
-        if s.get("file"):
-            return s["file"]
-        frames = s.get("frames") or []
-        if frames:
-            return frames[-1]["file"]
-    return None
+from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
+from .near_miss import near_misses
+from .repairs_args import coerce_argument, drop_attribute, fix_argument, stub_missing_name
 
 
 def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
-    """Replace a missing name (``key`` of the evidence) by the first suggestion, as a whole word."""
-    old, suggestions = _first(signals, key), _first(signals, "suggestions")
-    path = _file_of(signals)
+    """Replace a missing name (``key`` of the evidence) by its first honest near miss, as a whole word."""
+    old = first(signals, key)
+    suggestions = near_misses(old or "", first(signals, "suggestions") or [])
+    path = file_of(signals)
     if not old or not suggestions or path not in files:
         return None
     new = re.sub(rf"\b{re.escape(old)}\b", suggestions[0], files[path])
@@ -54,30 +33,18 @@ def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: st
 
 
 def rename_import(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
-    return _rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
+    """Rename a provider name to its near miss; with none, take it out (``stub_missing_name``)."""
+    return (_rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
+            or stub_missing_name(signals, files))
 
 
 def rename_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     return _rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
 
 
-def _offset(text: str, line: int | None, col: int | None) -> int:
-    """Character offset of an ast (1-based line, utf-8 byte column) position."""
-    assert line is not None and col is not None  # nodes parsed from source carry their positions
-    lines = text.splitlines(keepends=True)
-    head = "".join(lines[: line - 1])
-    return len(head) + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
-
-
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
 def _stack_class(signals: list[dict]) -> str:
     """The class the task's entry builds: named by the static signal, else by the TypeError."""
-    named = _first(signals, "stack_class")
+    named = first(signals, "stack_class")
     if named:
         return named
     m = re.search(r"(\w+)\.__init__\(\)", " ".join(str(s.get("message", "")) for s in signals))
@@ -106,13 +73,13 @@ def _contract_edits(text: str, a: ast.arguments, passed: set[str]) -> list[tuple
     omitted += [arg for arg, default in zip(a.kwonlyargs, a.kw_defaults) if default is None and arg.arg not in passed]
     for arg in omitted:
         end = arg.annotation or arg
-        edits.append((_offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
+        edits.append((offset(text, end.end_lineno, end.end_col_offset),) * 2 + ("=None",))
     if a.kwarg is None:
         nodes = [n for n in (*pos, *a.defaults, *a.kwonlyargs, *(d for d in a.kw_defaults if d), a.vararg)
                  if n is not None]
         nodes += [n.annotation for n in (*pos, *a.kwonlyargs, a.vararg) if n is not None and n.annotation]
         last = max(nodes, key=lambda n: (n.end_lineno, n.end_col_offset))
-        at = _offset(text, last.end_lineno, last.end_col_offset)
+        at = offset(text, last.end_lineno, last.end_col_offset)
         edits.append((at, at, ", **kwargs"))
     return edits
 
@@ -121,10 +88,10 @@ def accept_contract(signals: list[dict], files: Files, _response: Files | None =
     """Let the stack class's __init__ take what the task's entry passes: ``**kwargs`` and
     defaults for params it omits."""
     name = _stack_class(signals)
-    path = _first(signals, "file") if _first(signals, "kind") == "static-contract" else None
+    path = first(signals, "file") if first(signals, "kind") == "static-contract" else None
     candidates = [path] if path in files else [p for p, t in files.items()
                                                if re.search(rf"^class\s+{re.escape(name)}\b", t, re.M)]
-    passed = set(_first(signals, "call_keywords") or
+    passed = set(first(signals, "call_keywords") or
                  ("environment_suffix", "state_bucket", "state_bucket_region", "aws_region", "default_tags"))
     for path in candidates:
         init = _init_of(files[path], name)
@@ -133,7 +100,7 @@ def accept_contract(signals: list[dict], files: Files, _response: Files | None =
         edits = _contract_edits(files[path], init.args, passed)
         if edits:
             return Repair("accept-contract", f"{path}: {name}.__init__ accepts what the task's entry passes",
-                          {path: _apply(files[path], edits)})
+                          {path: apply_edits(files[path], edits)})
     return None
 
 
@@ -145,11 +112,11 @@ def dict_to_struct(signals: list[dict], files: Files, _response: Files | None = 
     path, text = static[0]["file"], files[static[0]["file"]]
     edits, imports = [], {}
     for s in static:
-        start = _offset(text, s["dict_line"], s["dict_col"])
-        end = _offset(text, s["dict_end_line"], s["dict_end_col"])
+        start = offset(text, s["dict_line"], s["dict_col"])
+        end = offset(text, s["dict_end_line"], s["dict_end_col"])
         edits += [(start, start, f"{s['struct']}(**"), (end, end, ")")]
         imports[s["struct"]] = s["struct_module"]
-    new = _apply(text, edits)
+    new = apply_edits(text, edits)
     tail = "".join(f"\nfrom {m} import {n}{MARK}" for n, m in sorted(imports.items())
                    if not re.search(rf"^\s*from\s+{re.escape(m)}\s+import\b[^\n]*\b{n}\b", text, re.M))
     new = new.rstrip("\n") + "\n" + tail.lstrip("\n") + ("\n" if tail else "")
@@ -160,7 +127,7 @@ def dict_to_struct(signals: list[dict], files: Files, _response: Files | None = 
 def adopt_response_entry(signals: list[dict], files: Files, response: Files) -> Repair | None:
     """Run the response's own app file when its modules do not fit the task's entry point: the
     extract finding stays, and the later stages judge the configuration the response builds."""
-    path = _first(signals, "response_entry")
+    path = first(signals, "response_entry")
     if not path or path not in response:
         return None
     return Repair("adopt-response-entry", f"run the response's own {path} as the entry point",
@@ -173,4 +140,7 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "accept-contract": accept_contract,
     "dict-to-struct": dict_to_struct,
     "adopt-response-entry": adopt_response_entry,
+    "fix-argument": fix_argument,
+    "coerce-argument": coerce_argument,
+    "drop-attribute": drop_attribute,
 }

@@ -14,6 +14,7 @@ from . import __version__
 from .bundles import REFERENCE, Task, read_response
 from .contract import Entry, response_entry
 from .extract import Extraction, extract
+from .import_graph import reachable
 from .records import StageOutcome
 from .toolchain import Profile
 from .worker.tapgrade_stages import WORKER_STAGES
@@ -130,16 +131,23 @@ def prepare(task: Task, variant: str, entry: Entry, profile: Profile, work_dir: 
     blocked = "extract failed" if outcome.status == "fail" else None
     adoptable = any(sig.get("response_entry") for sig in outcome.signals)  # a repair round can run it
     request = None
-    if ws.lint_targets or not blocked or adoptable:
+    if ws.python_files or not blocked or adoptable:
         request = {
             "workspace": str(ws.root), "entry": entry.path, "stack_modules": ws.entry.stack_modules,
             "contract_call": entry.call.as_record() if entry.call else None,
-            "lint_files": ws.lint_targets, "static_files": ws.lint_targets, "rcfile": str(ws.rcfile),
+            "lint_files": ws.python_files, "static_files": ws.python_files, "rcfile": str(ws.rcfile),
+            "stack_files": stack_files(ws, entry),
             "log_dir": str(log_dir),
             "stages": list(WORKER_STAGES), "blocked": blocked, "env": env,
         }
     return Prepared(task, variant, input_hash(task, variant, entry, profile), extraction, ws, outcome, request,
                     log_dir)
+
+
+def stack_files(ws: Workspace, entry: Entry) -> list[str]:
+    """The response's files the task's entry imports, directly or not (``import_graph``)."""
+    sources = {p: (ws.root / p).read_text(encoding="utf-8", errors="replace") for p in ws.python_files}
+    return sorted(reachable({**sources, entry.path: entry.source}, [entry.path]) - {entry.path})
 
 
 def md_lines(prep: Prepared) -> dict[str, int]:

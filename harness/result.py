@@ -41,8 +41,8 @@ def _unreported(prep: Prepared, stage: str, failure: tuple[str | None, dict] | N
         return StageOutcome(stage, "fail", failure[1]["message"], 0.0, [failure[1]])
     if stage in CHAIN and blocked:
         return StageOutcome(stage, "skipped", blocked)
-    if stage == "lint" and prep.request is not None and not prep.workspace.lint_targets:
-        return StageOutcome(stage, "skipped", "no Python files under lib/")
+    if stage == "lint" and prep.request is not None and not prep.workspace.python_files:
+        return StageOutcome(stage, "skipped", "no Python files")
     if prep.request is None:
         return StageOutcome(stage, "skipped", "no Python files in the response")
     return StageOutcome(stage, "skipped", f"worker stopped at {failure[0] if failure else '?'}")

@@ -42,13 +42,19 @@ class Workspace:
     refused_links: list[str] = field(default_factory=list)  # symlinks of the bundle's files/ or reference/
 
     @property
-    def lint_targets(self) -> list[str]:
-        """The response's Python files under lib/ (what the reference pipeline lints)."""
-        return sorted(p for p in self.files if p.startswith("lib/") and p.endswith(".py"))
+    def python_files(self) -> list[str]:
+        """Every Python file of the response written here, but its tests (what static checks and
+        lint read: a main.py or bin/ script is the response's code as much as lib/ is)."""
+        return sorted(p for p in self.files if p.endswith(".py") and not _is_test(p))
 
     @property
     def rcfile(self) -> Path:
         return self.root / ".pylintrc"
+
+
+def _is_test(path: str) -> bool:
+    parts = path.split("/")
+    return parts[0] in ("tests", "test") or parts[-1].startswith("test_") or parts[-1].endswith("_test.py")
 
 
 def template_digest() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graders.catalogue import PYLINT_RULES, RULES, SEVERITIES
-from graders.classify import classify
+from graders.classify import classify, classify_defect
 
 
 def test_rule_ids_are_unique_and_severities_known() -> None:
@@ -89,3 +89,19 @@ def test_other_signals(stage: str, sig: dict, rule_id: str) -> None:
 def test_unknown_signal_is_an_error_not_a_silent_pass() -> None:
     with pytest.raises(LookupError):
         classify("lint", {"kind": "mystery"})
+
+
+def test_findings_outside_the_stacks_import_graph_are_one_level_lower() -> None:
+    sig = {"kind": "static-import", "missing_name": "S3Bucket2", "from_module": "cdktf_cdktf_provider_aws.s3_bucket",
+           "file": "bin/tool.py", "line": 3, "suggestions": []}
+    inside, _, _ = classify_defect("static", sig)
+    outside, message, _ = classify_defect("static", {**sig, "outside_graph": True})
+    assert (inside.id, inside.severity) == ("static.provider-class-name", "Critical")
+    assert (outside.id, outside.severity) == ("static.provider-class-name", "High")
+    assert message.endswith("(in a file the stack's entry never imports)")
+    lint = {"kind": "pylint", "symbol": "unused-import", "category": "warning", "msg_id": "W0611", "message": "x",
+            "file": "bin/tool.py", "line": 1}
+    assert classify_defect("lint", lint)[0].severity == "Medium"
+    assert classify_defect("lint", {**lint, "outside_graph": True})[0].severity == "Low"
+    floor = next(s for s, r in PYLINT_RULES.items() if r.severity == "Low")
+    assert classify_defect("lint", {**lint, "symbol": floor, "outside_graph": True})[0].severity == "Low"  # never below

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 
-from graders.repairs import accept_contract, dict_to_struct, rename_import
+from graders.classify import classify_defect
+from graders.near_miss import is_near_miss
+from graders.repairs import accept_contract, coerce_argument, dict_to_struct, drop_attribute, fix_argument, rename_import
 from harness.findings import merge_findings
 from harness.records import Finding
 
@@ -78,3 +80,110 @@ def test_static_and_execution_evidence_merge_into_one_finding() -> None:
 def test_execution_only_finding_after_a_repair_keeps_its_dependency() -> None:
     merged = merge_findings([_f("instantiate", "struct:a:1", 2, ["R1", "R2"])])
     assert merged[0].depends_on == ["R1", "R2"]
+
+
+# --- getting past a wrong name (issue 17) -----------------------------------------------------
+
+def test_did_you_mean_offers_only_near_misses() -> None:
+    """The three wrong hints of the issue are refused; twins, spellings and plurals are offered."""
+    assert not is_near_miss("Wafv2WebAclRuleStatementRateBasedStatement", "Wafv2WebAclRule")
+    assert not is_near_miss("DynamodbTableStreamSpecification", "DynamodbTableReplica")
+    assert not is_near_miss("EcsTaskDefinitionContainerDefinitions", "EcsTaskDefinitionProxyConfiguration")
+    assert not is_near_miss("subnet_group_name", "subnet_ids")
+    assert is_near_miss("S3BucketVersioning", "S3BucketVersioningA")
+    assert is_near_miss("streamMode", "stream_mode")
+    assert is_near_miss("subnet_id", "subnet_ids")
+    assert is_near_miss("CloudwatchLogsGroup", "CloudwatchLogGroup")
+    rule, message, _ = classify_defect("static", {"kind": "static-import", "missing_name": "DynamodbTableStreamSpecification",
+                                                  "from_module": "cdktf_cdktf_provider_aws.dynamodb_table",
+                                                  "suggestions": ["DynamodbTableReplica"], "file": "lib/a.py", "line": 1})
+    assert rule.id == "static.provider-class-name"
+    assert "DynamodbTableReplica" not in message and "nothing of a near name exists" in message
+
+
+def test_unknown_argument_is_renamed_to_its_near_miss_keeping_lines() -> None:
+    src = ("KinesisStream(self, 's', name='x',\n"
+           "              stream_mode_details=KinesisStreamStreamModeDetails(streamMode='ON_DEMAND'))\n")
+    sig = {"kind": "static-unknown-arg", "class": "KinesisStreamStreamModeDetails", "arg": "streamMode",
+           "file": "lib/s.py", "line": 2, "suggestions": ["stream_mode"]}
+    rep = fix_argument([sig], {"lib/s.py": src})
+    assert rep is not None and rep.kind == "fix-argument"
+    assert "stream_mode='ON_DEMAND'" in rep.files["lib/s.py"] and "streamMode" not in rep.files["lib/s.py"]
+    assert rep.files["lib/s.py"].count("\n") == src.count("\n")
+
+
+def test_unknown_argument_without_a_near_miss_is_removed_from_its_call() -> None:
+    src = ("ElasticacheSubnetGroup(self, 'g',\n"
+           "    subnet_group_name=f'cache-{suffix}',\n"
+           "    name='cache', subnet_ids=ids)\n"
+           "Other(subnet_group_name='kept')\n")
+    exc = {"kind": "exception", "type": "TypeError", "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "ElasticacheSubnetGroup.__init__() got an unexpected keyword argument 'subnet_group_name'"}
+    rep = fix_argument([exc], {"lib/s.py": src})
+    assert rep is not None
+    new = rep.files["lib/s.py"]
+    call = ast.parse(new).body[0].value
+    assert [k.arg for k in call.keywords] == ["name", "subnet_ids"]
+    assert "Other(subnet_group_name='kept')" in new and new.count("\n") == src.count("\n")
+
+
+def test_a_provider_class_with_no_near_miss_is_stubbed_out_of_its_import() -> None:
+    src = ("from cdktf_cdktf_provider_aws.dynamodb_table import (DynamodbTable,\n"
+           "    DynamodbTableStreamSpecification)\n"
+           "def build():\n"
+           "    return DynamodbTable(stream_specification=DynamodbTableStreamSpecification(stream_enabled=True))\n")
+    sig = {"kind": "static-import", "missing_name": "DynamodbTableStreamSpecification", "file": "lib/t.py", "line": 1,
+           "from_module": "cdktf_cdktf_provider_aws.dynamodb_table", "suggestions": ["DynamodbTableReplica"]}
+    rep = rename_import([sig], {"lib/t.py": src})
+    assert rep is not None and rep.kind == "stub-missing-name"
+    new = rep.files["lib/t.py"]
+    tree = ast.parse(new)
+    imported = [a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names]
+    assert imported == ["DynamodbTable"]
+    assert new.splitlines()[2:4] == src.splitlines()[2:4]  # the use stays on its line
+    scope: dict = {"DynamodbTable": lambda **k: k}
+    exec(compile(ast.Module([n for n in tree.body if not isinstance(n, ast.ImportFrom)], []), "t", "exec"), scope)
+    assert scope["build"]() == {"stream_specification": None}  # the argument is left unset
+
+
+def _wrong_type(arg: str, expected: str, got: str, line: int = 1) -> dict:
+    return {"kind": "exception", "type": "TypeError", "frames": [{"file": "lib/s.py", "line": line}],
+            "message": f"type of argument {arg} must be one of ({expected}, NoneType); got {got} instead"}
+
+
+def test_wrong_type_literals_are_written_as_the_declared_type() -> None:
+    """The provider types some booleans and numbers as strings; one block vs a list of them."""
+    cases = [("R(self, 'r', at_rest_encryption_enabled=True)\n", _wrong_type("at_rest_encryption_enabled", "str", "bool"),
+              "at_rest_encryption_enabled='true'"),
+             ("T(self, 't', deregistration_delay=300)\n", _wrong_type("deregistration_delay", "str", "int"),
+              "deregistration_delay='300'"),
+             ("T(self, 't', tags=[{'a': 'b'}])\n", _wrong_type("tags", "Mapping[str, str]", "list"), "tags={'a': 'b'}"),
+             ("T(self, 't', rule=Rule(x=1))\n", _wrong_type("rule", "IResolvable, Sequence[Rule]", "Rule"),
+              "rule=[Rule(x=1)]")]
+    for src, sig, want in cases:
+        rep = coerce_argument([sig], {"lib/s.py": src})
+        assert rep is not None and rep.kind == "coerce-argument", src
+        assert want in rep.files["lib/s.py"], (rep.files["lib/s.py"], want)
+
+
+def test_a_wrong_type_with_no_mechanical_fix_is_removed() -> None:
+    src = "T(self, 't',\n  port=some_object(),\n  name='n')\n"
+    rep = coerce_argument([_wrong_type("port", "int, float", "Thing", line=1)], {"lib/s.py": src})
+    assert rep is not None
+    assert [k.arg for k in ast.parse(rep.files["lib/s.py"]).body[0].value.keywords] == ["name"]
+    rule, _, _ = classify_defect("instantiate", _wrong_type("port", "int, float", "Thing"))
+    assert rule.id == "jsii.wrong-type" and rule.repair == "coerce-argument"
+
+
+def test_a_missing_attribute_becomes_a_token_or_its_near_miss() -> None:
+    src = ("x = Output(self, 'o', value=zone.names_fqn)\n"
+           "y = Output(self, 'p', value=caller.identity_get().account)\n")
+    sig = {"kind": "exception", "type": "AttributeError", "frames": [{"file": "lib/s.py", "line": 2}],
+           "message": "'DataAwsCallerIdentity' object has no attribute 'identity_get'"}
+    new = drop_attribute([sig], {"lib/s.py": src}).files["lib/s.py"]
+    assert "value='tapgrade-missing-identity_get')" in new and "names_fqn" in new  # only the failing line
+    sig = {"kind": "exception", "type": "AttributeError", "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "'DataAwsRoute53Zone' object has no attribute 'names_fqn'. Did you mean: 'name_fqn'?"}
+    assert "value=zone.name_fqn)" in drop_attribute([sig], {"lib/s.py": src}).files["lib/s.py"]
+    rule, _, _ = classify_defect("synth", sig)
+    assert rule.id == "exec.missing-attribute" and rule.repair == "drop-attribute"

@@ -119,30 +119,30 @@ def test_compare_finds_regressions(slice_run, tmp_path) -> None:
     assert load_run(b).findings.shape[0] == run.findings.shape[0] + 1
 
 
-def test_failure_parser_reads_the_reference_and_states_its_corpus_coverage() -> None:
-    from harness.bundles import discover
-    from harness.reports.agreement import human_items, parse_failures
+def test_agreement_command_scores_the_run_against_the_repositorys_labels(slice_run, tmp_path) -> None:
+    """``harness agreement`` on the corpus slice with labels/cdktf-py.csv: the figures it prints are
+    the ones ``score`` computes, and the per-item table it writes holds every labelled item scored."""
+    import pandas as pd
 
-    items = parse_failures("ref", REFERENCE.read_text())
-    assert [i.severity for i in items] == ["Critical"] * 3 + ["High"] * 4 + ["Medium", "Low"]
-    assert {i.how for i in items} == {"field"}
-    # section-only and heading-only severities (formats the corpus uses)
-    other = parse_failures("x", "## High Failures\n\n### 1. Missing tags\n\ntext\n\n"
-                                "## Issue 2: VPC quota (CRITICAL)\n")
-    assert [(i.title, i.severity, i.how) for i in other] == [("Missing tags", "High", "section")]
-    tasks, _ = discover([CORPUS])
-    df = human_items(tasks)
-    labeled = df[df.severity.notna()]
-    assert labeled.task_id.nunique() >= 70  # measured: 73 of 88 files (README)
-    assert set(labeled.severity) <= {"Critical", "High", "Medium", "Low"}
+    from harness.reports.agreement import score
+    from harness.reports.labels import load_labels
 
+    from .conftest import REPO
 
-def test_agreement_command_on_a_run(slice_run) -> None:
     _, run = slice_run
-    proc = run_cli("agreement", str(run.path))
+    labels = load_labels(REPO / "labels" / "cdktf-py.csv")
+    res = score(run.findings, set(run.variants[run.variants.variant == "model"].task_id), labels)
+    assert len(res.tasks) >= 4  # the slice's labelled tasks
+    proc = run_cli("agreement", str(run.path), "--labels", str(REPO / "labels" / "cdktf-py.csv"),
+                   "--out", str(tmp_path / "items.csv"))
     assert proc.returncode == 0, proc.stderr
-    assert "parser coverage:" in proc.stdout and "worst severity agrees on" in proc.stdout
-    assert "| import / class names |" in proc.stdout
+    found, n = res.recall(("offline",))
+    assert f"recall, offline-detectable items: {found} of {n}" in proc.stdout
+    assert f"Critical/High findings: {res.high_findings}; false alarms" in proc.stdout
+    table = pd.read_csv(tmp_path / "items.csv")
+    assert len(table) == len(res.items) and set(table.task) == set(res.tasks)
+    bad = run_cli("agreement", str(run.path), "--labels", str(tmp_path / "missing.csv"))
+    assert bad.returncode == 2 and "no such label file" in bad.stderr
 
 
 def test_summary_notebook_executes_against_a_run(slice_run, monkeypatch) -> None:

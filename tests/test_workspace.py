@@ -9,6 +9,7 @@ from pathlib import Path
 from harness.bundles import load_task
 from harness.contract import choose_entry, template_text
 from harness.extract import extract
+from harness.prepare import stack_files
 from harness.workspace import FIXED_MTIME, materialize
 
 from .conftest import CORPUS, corpus_ids, write_task
@@ -72,7 +73,7 @@ def test_response_tap_py_is_recorded_not_written_and_paths_stay_inside(tmp_path:
     assert (ws.root / "tap.py").read_text() == template_text("tap.py")
     assert json.loads((ws.root / "cdktf.json").read_text())["projectId"] == "tapgrade-template"
     assert set(ws.skipped) == {"tap.py", "cdktf.json"}
-    assert ws.lint_targets == ["lib/tap_stack.py"]
+    assert ws.python_files == ["lib/tap_stack.py"]  # the response's tap.py is not its code here
     assert (ws.root / ".pylintrc").exists() and (ws.root / "lib" / "__init__.py").exists()
 
 
@@ -94,3 +95,15 @@ def test_workspace_files_carry_a_fixed_mtime(tmp_path: Path) -> None:
     ws = materialize(tmp_path / "ws", task, extract(md), choose_entry(task))
     stamps = {p.stat().st_mtime for p in ws.root.rglob("*")}
     assert stamps == {FIXED_MTIME}
+
+
+def test_static_and_lint_read_every_python_file_but_tests_and_know_the_stacks_graph(tmp_path: Path) -> None:
+    """Issue 17: a main.py or bin/ script is checked too; what the entry never imports is marked."""
+    md = "".join(f"## File: {p}\n```python\n{t}\n```\n" for p, t in (
+        ("lib/tap_stack.py", "from lib.net import Net"), ("lib/net.py", "import os"), ("main.py", "import lib.tap_stack"),
+        ("bin/tool.py", "import os"), ("tests/unit/test_stack.py", "import lib.tap_stack"), ("lib/test_helpers.py", "")))
+    task = load_task(write_task(tmp_path / "t", "t1", md))
+    entry = choose_entry(task)
+    ws = materialize(tmp_path / "ws", task, extract(md), entry)
+    assert ws.python_files == ["bin/tool.py", "lib/net.py", "lib/tap_stack.py", "main.py"]
+    assert stack_files(ws, entry) == ["lib/net.py", "lib/tap_stack.py"]

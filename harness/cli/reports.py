@@ -106,29 +106,28 @@ def compare(
 
 def agreement(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
-    tasks: Annotated[list[Path] | None, typer.Option(help="Where the task bundles (with MODEL_FAILURES.md) are, "
-                                                             "when not where the run found them.")] = None,
-    variant: Annotated[str, typer.Option(help="The graded response the human labels describe.")] = "model",
+    labels: Annotated[Path, typer.Option(help="Adjudicated labels (CSV; the reviewed extra defects are read from "
+                                              "<stem>-extra.csv beside it).")] = Path("labels/cdktf-py.csv"),
+    variant: Annotated[str, typer.Option(help="The graded response the labels describe.")] = "model",
+    out: Annotated[Path | None, typer.Option(help="Also write the per-item table (CSV) here.")] = None,
 ) -> None:
-    """Compare the run with the humans' MODEL_FAILURES.md: worst-severity agreement, confusion matrix,
-    per-category recall, and how much of the labels the parser could read."""
-    from ..reports.agreement import agreement as do_agreement
-    from ..results import tasks_of
+    """Item by item against adjudicated labels: recall (offline-detectable and all real items), false
+    alarms among the Critical/High findings, severity agreement, recall per category."""
+    from ..reports.agreement import print_agreement, score
+    from ..reports.labels import LabelError, load_labels
 
     try:
         run_ = load_run(run_dir)
-    except FileNotFoundError as exc:
+        labelled = load_labels(labels)
+    except (FileNotFoundError, LabelError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    res = do_agreement(run_, tasks_of(run_, tasks), variant)
-    cov = res["coverage"]
-    console.print(f"parser coverage: {cov['files_with_severities']} of {cov['files']} MODEL_FAILURES.md files yield "
-                  f"items with severities; {cov['items_with_severity']} of {cov['items']} items carry one "
-                  f"(from {', '.join(f'{k} {v}' for k, v in cov['by_source'].items())})")
-    agree, n = res["worst_agreement"]
-    console.print(f"worst severity agrees on {agree} of {n} tasks" + (f" ({agree / n:.0%})" if n else ""))
-    console.print(res["confusion"].to_markdown())
-    console.print(res["recall"].to_markdown(index=False))
+    graded = set(run_.variants[run_.variants.variant == variant].task_id)
+    res = score(run_.findings, graded, labelled, variant)
+    print_agreement(res, console)
+    if out is not None:
+        res.items.to_csv(out, index=False)
+        console.print(f"per-item table: {out}")
 
 
 def report(

@@ -26,7 +26,8 @@ import inspect
 import os
 import pkgutil
 
-from toolchain_structs import PROVIDER, struct_signals  # a sibling file, stdlib + toolchain only
+from toolchain_literals import check_literals  # sibling files, stdlib + toolchain only
+from toolchain_structs import PROVIDER, struct_signals
 
 ROOTS = ("cdktf_cdktf_provider_aws", "cdktf", "constructs")
 
@@ -212,6 +213,7 @@ def analyse(workspace: str, files: list[str], call: dict | None, stack_modules: 
             continue  # the import stage reports what does not parse
         signals += check_imports(tree, rel)
         signals += check_calls(tree, rel)
+        signals += check_literals(tree, rel)
         if call is not None and rel in stack_files:
             signals += check_contract(tree, rel, call)
     return signals

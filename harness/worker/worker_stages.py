@@ -105,17 +105,28 @@ def stage_synth(req: dict, state: dict) -> dict:
     return {"outputs": sorted(outputs)}
 
 
+def mark_outside_graph(signals: list[dict], req: dict) -> None:
+    """A signal in a file the stack's entry never imports says so (the catalogue rates it lower)."""
+    graph = req.get("stack_files")
+    if graph is None:
+        return
+    for s in signals:
+        if s.get("file") and s["file"] not in graph:
+            s["outside_graph"] = True
+
+
 def stage_lint(req: dict, state: dict) -> dict:
     from pylint.lint import Run
     from pylint.reporters import CollectingReporter
 
     if not req["lint_files"]:
-        return {"skipped": "no Python files under lib/"}
+        return {"skipped": "no Python files"}
     reporter = CollectingReporter()
     run = Run([*req["lint_files"], f"--rcfile={req['rcfile']}"], reporter=reporter, exit=False)
     signals = [{"kind": "pylint", "msg_id": m.msg_id, "symbol": m.symbol, "category": m.category,
                 "file": m.path, "line": m.line, "column": m.column, "message": m.msg}
                for m in reporter.messages]
+    mark_outside_graph(signals, req)
     score = getattr(run.linter.stats, "global_note", None)
     for s in signals:
         print(f"{s['file']}:{s['line']}:{s['column']}: {s['msg_id']} ({s['symbol']}) {s['message']}")
@@ -127,6 +138,7 @@ def stage_static(req: dict, state: dict) -> dict:
     """Parse the response (never run it) and check it against the installed toolchain."""
     signals = toolchain_static.analyse(req["workspace"], req.get("static_files") or req["lint_files"],
                                        req.get("contract_call"), req["stack_modules"])
+    mark_outside_graph(signals, req)
     for s in signals:
         print(f"{s['file']}:{s['line']}: {s['kind']}: {s['message']}")
     if signals:

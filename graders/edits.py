@@ -1,0 +1,54 @@
+"""Text edits by ``ast`` positions, shared by the mechanical repairs (``repairs``, ``repairs_args``).
+
+Edits keep every line where it was (added code goes at the end of a module), so findings after a
+repair still map to the response's lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Files = dict[str, str]
+MARK = "  # added by tapgrade repair"
+
+
+@dataclass
+class Repair:
+    kind: str  # the catalogue's repair name
+    description: str
+    files: Files  # path -> new text (only the files it changes)
+    entry: str | None = None  # run this file as the entry point from now on (adopt-response-entry)
+
+
+def first(signals: list[dict], key: str):
+    return next((s[key] for s in signals if s.get(key)), None)
+
+
+def file_of(signals: list[dict]) -> str | None:
+    for s in signals:
+        if s.get("file"):
+            return s["file"]
+        frames = s.get("frames") or []
+        if frames:
+            return frames[-1]["file"]
+    return None
+
+
+def offset(text: str, line: int | None, col: int | None) -> int:
+    """Character offset of an ast (1-based line, utf-8 byte column) position."""
+    assert line is not None and col is not None  # nodes parsed from source carry their positions
+    lines = text.splitlines(keepends=True)
+    head = "".join(lines[: line - 1])
+    return len(head) + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+
+def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def blank(text: str, start: int, end: int) -> tuple[int, int, str]:
+    """An edit that removes ``text[start:end]`` but keeps its line breaks (lines stay in place)."""
+    return (start, end, "\n" * text.count("\n", start, end))
+

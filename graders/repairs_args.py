@@ -1,0 +1,210 @@
+"""Repairs that get a response past a wrong name in a call, so the stages after it can judge the rest.
+
+``fix_argument``: an unknown keyword argument is renamed to the provider's honest near miss
+(``streamMode`` -> ``stream_mode``), else removed from the call. ``stub_missing_name``: a class the
+provider does not define and that has no near miss (often a block the model imagined as a struct
+class, where the provider takes plain arguments) is taken out of its import and defined as a
+function returning None, so an argument given one is left unset. Both are recorded findings with
+their diffs; the response as written keeps its verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .edits import MARK, Files, Repair, apply_edits, blank, file_of, first, offset
+from .near_miss import is_near_miss, near_misses
+
+
+def _where(signals: list[dict]) -> tuple[str | None, int | None]:
+    """The call's file and line: the static signal's, else the innermost frame of the exception."""
+    static = next((s for s in signals if s.get("kind") == "static-unknown-arg"), None)
+    if static is not None:
+        return static.get("file"), static.get("line")
+    for s in signals:
+        frames = s.get("frames") or []
+        if frames:
+            return frames[-1]["file"], frames[-1]["line"]
+    return None, None
+
+
+def _unknown_arg(signals: list[dict]) -> str | None:
+    named = first([s for s in signals if s.get("kind") == "static-unknown-arg"], "arg")
+    if named:
+        return named
+    m = re.search(r"unexpected keyword argument '(\w+)'", " ".join(str(s.get("message", "")) for s in signals))
+    return m.group(1) if m else None
+
+
+def _call_with(tree: ast.AST, line: int, arg: str) -> tuple[ast.Call, ast.keyword] | None:
+    """The innermost call spanning ``line`` that passes keyword ``arg``."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno)
+             and any(k.arg == arg for k in n.keywords)]
+    if not calls:
+        return None
+    call = min(calls, key=lambda n: ((n.end_lineno or n.lineno) - n.lineno, -n.col_offset))
+    return call, next(k for k in call.keywords if k.arg == arg)
+
+
+def _drop_keyword(text: str, kw: ast.keyword) -> tuple[int, int, str]:
+    """Remove ``name=value`` and the comma after it (the lines stay)."""
+    start = offset(text, kw.lineno, kw.col_offset)
+    end = offset(text, kw.value.end_lineno, kw.value.end_col_offset)
+    m = re.match(r"\s*,", text[end:])
+    return blank(text, start, end + (m.end() if m else 0))
+
+
+def fix_argument(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """Rename an unknown keyword argument to its honest near miss, else remove it from the call."""
+    arg = _unknown_arg(signals)
+    path, line = _where(signals)
+    if not arg or path not in files or not line:
+        return None
+    text = files[path]
+    try:
+        found = _call_with(ast.parse(text), line, arg)
+    except SyntaxError:
+        return None
+    if found is None:
+        return None
+    call, kw = found
+    passed = {k.arg for k in call.keywords}
+    near = [n for n in near_misses(arg, first(signals, "suggestions") or []) if n not in passed]
+    cls = first(signals, "class") or ast.unparse(call.func)
+    if near:
+        start = offset(text, kw.lineno, kw.col_offset)
+        return Repair("fix-argument", f"{path}:{kw.lineno}: {cls}({arg}=...) -> {near[0]}=...",
+                      {path: apply_edits(text, [(start, start + len(arg), near[0])])})
+    return Repair("fix-argument", f"{path}:{kw.lineno}: {cls} has no argument {arg} and none close to it: removed",
+                  {path: apply_edits(text, [_drop_keyword(text, kw)])})
+
+
+def _without_name(text: str, node: ast.ImportFrom, name: str) -> tuple[int, int, str]:
+    """The import statement without ``name`` (``pass`` when it was the only one), on the same lines."""
+    kept = [a for a in node.names if a.name != name]
+    start = offset(text, node.lineno, node.col_offset)
+    end = offset(text, node.end_lineno, node.end_col_offset)
+    lines = "\n" * text.count("\n", start, end)
+    if not kept:
+        return (start, end, "pass" + lines)
+    names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
+    return (start, end, f"from {'.' * node.level}{node.module or ''} import ({names}{lines})")
+
+
+def stub_missing_name(signals: list[dict], files: Files) -> Repair | None:
+    """Take a class the provider lacks (no near miss) out of its import; calls to it give None."""
+    name, path = first(signals, "missing_name"), file_of(signals)
+    if not name or path not in files:
+        return None
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and any(a.name == name and a.asname is None for a in n.names)), None)
+    if node is None:
+        return None
+    new = apply_edits(text, [_without_name(text, node, name)])
+    new = new.rstrip("\n") + f"\n\n\ndef {name}(*_args, **_kwargs):{MARK}\n    return None{MARK}\n"
+    return Repair("stub-missing-name", f"{path}:{node.lineno}: {node.module} has no {name} nor a near miss "
+                  "(if it is a block of a resource, its fields are plain arguments): calls to it give None, "
+                  "so the argument given one is left unset", {path: new})
+
+
+WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got (\w+) instead")
+
+
+def _literal_for(value: ast.expr, expected: str) -> str | None:
+    """Source text of ``value`` as the type the provider declares, when that is mechanical."""
+    want = {t.strip().split("[", 1)[0] for t in re.split(r",\s*(?![^\[]*\])", expected)}
+    if isinstance(value, ast.Constant) and "str" in want and isinstance(value.value, (bool, int, float)):
+        text = str(value.value).lower() if isinstance(value.value, bool) else str(value.value)
+        return repr(text)
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        if "bool" in want and value.value.lower() in ("true", "false"):
+            return str(value.value.lower() == "true")
+        if want & {"int", "float", "Number"} and re.fullmatch(r"-?\d+(\.\d+)?", value.value):
+            return value.value
+    if want & {"Sequence", "List", "list"} and not isinstance(value, (ast.List, ast.Tuple)):
+        return f"[{ast.unparse(value)}]"
+    if isinstance(value, (ast.List, ast.Tuple)) and len(value.elts) == 1 and not want & {"Sequence", "List", "list"}:
+        return ast.unparse(value.elts[0])
+    return None
+
+
+def coerce_argument(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """A keyword argument of the wrong type: a literal written as the declared type (``True`` ->
+    ``"true"`` where the provider types ``str``), one value wrapped in a list or a one-element list
+    unwrapped; else the argument is removed."""
+    m = next(filter(None, (WRONG_TYPE.search(str(s.get("message", ""))) for s in signals)), None)
+    path, line = _where(signals)
+    if m is None or path not in files or not line:
+        return None
+    arg, expected = m.group(1), m.group(2) or m.group(3)
+    text = files[path]
+    try:
+        found = _call_with(ast.parse(text), line, arg)
+    except SyntaxError:
+        return None
+    if found is None:
+        return None
+    call, kw = found
+    cls = ast.unparse(call.func)
+    literal = _literal_for(kw.value, expected)
+    if literal is None:
+        return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}=...) is not {expected}: removed",
+                      {path: apply_edits(text, [_drop_keyword(text, kw)])})
+    start = offset(text, kw.value.lineno, kw.value.col_offset)
+    end = offset(text, kw.value.end_lineno, kw.value.end_col_offset)
+    old = text[start:end]
+    return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}={old.splitlines()[0]}) -> {literal} ({expected})",
+                  {path: apply_edits(text, [(start, end, literal + "\n" * old.count("\n"))])})
+
+
+def _whole_use(tree: ast.AST, node: ast.expr) -> ast.expr:
+    """``node`` with what is read off it: ``obj.missing().account[0]`` goes whole (a string has none of it)."""
+    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+    while True:
+        up = parents.get(id(node))
+        if (isinstance(up, ast.Call) and up.func is node) or (isinstance(up, (ast.Attribute, ast.Subscript))
+                                                                and up.value is node):
+            node = up
+        else:
+            return node
+
+
+NO_ATTRIBUTE = re.compile(r"has no attribute '(\w+)'(?:\. Did you mean: '(\w+)'\?)?")
+MISSING = "tapgrade-missing-{}"  # the token a dropped attribute becomes (a string any argument can carry)
+
+
+def drop_attribute(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """An attribute the object lacks (``names_fqn``, ``identity_get``): renamed to Python's own
+    suggestion when that is a near miss, else each access on the failing line (a call of it
+    included) becomes a string token, which synthesizes wherever a string is taken."""
+    m = next(filter(None, (NO_ATTRIBUTE.search(str(s.get("message", ""))) for s in signals)), None)
+    path, line = _where(signals)
+    if m is None or path not in files or not line:
+        return None
+    attr, hint = m.group(1), m.group(2)
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == attr
+             and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    if not nodes:
+        return None
+    if hint and is_near_miss(attr, hint):
+        edits = [(offset(text, n.end_lineno, n.end_col_offset) - len(attr), offset(text, n.end_lineno, n.end_col_offset), hint)
+                 for n in nodes]
+        return Repair("drop-attribute", f"{path}:{line}: .{attr} -> .{hint}", {path: apply_edits(text, edits)})
+    edits = []
+    targets = [_whole_use(tree, n) for n in nodes]
+    for n in targets:
+        start, end = offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset)
+        edits.append((start, end, repr(MISSING.format(attr)) + "\n" * text.count("\n", start, end)))
+    return Repair("drop-attribute", f"{path}:{line}: the object has no {attr}: its use is the string "
+                  f"{MISSING.format(attr)!r}", {path: apply_edits(text, edits)})

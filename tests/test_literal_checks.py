@@ -1,0 +1,48 @@
+"""Literal checks (issue 17): placeholders, hard-coded secrets and interpolations nobody reads,
+by AST over snippets written here; each signal gets its catalogue rule."""
+
+from __future__ import annotations
+
+import ast
+
+from graders.classify import classify_defect
+from harness.worker.toolchain_literals import check_literals
+
+SRC = '''
+ACCOUNT = "123456789012"
+role_arn = f"arn:aws:iam::{ACCOUNT}:role/x"
+Instance(self, "i", subnet_id="subnet-xxxx", vpc_security_group_ids=["sg-12345678"])
+DbInstance(self, "d", username="admin", password="ChangeMe123!")
+policy = {"Resource": "arn:aws:s3:::b/${aws:username}/*", "Escaped": "$${aws:username}"}
+ref = "${aws_s3_bucket.b.arn}"
+call = '${filebase64sha256("f.zip")}'
+managed = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+real_account = "210987654321"
+'''
+
+
+def _checks(src: str) -> list[tuple[str, int]]:
+    return [(s["check"], s["line"]) for s in check_literals(ast.parse(src), "lib/s.py")]
+
+
+def test_each_kind_is_found_once_on_its_line() -> None:
+    assert _checks(SRC) == [("placeholder-account", 2), ("placeholder-id", 4), ("hardcoded-secret", 5),
+                            ("interpolation", 6)]
+
+
+def test_what_is_not_a_placeholder_stays_quiet() -> None:
+    """Terraform references and function calls, $${...}, AWS-managed ARNs, other account numbers,
+    empty passwords and f-string parts are not findings."""
+    quiet = ('a = "${var.region}"\nb = "$${aws:SourceIp}"\nc = "arn:aws:iam::aws:policy/x"\n'
+             'd = "1234567890123"\nDb(password="")\ne = f"${{x}}"\nsg = "sg-0a1b2c3d"\n')
+    assert _checks(quiet) == []
+
+
+def test_the_catalogue_rates_them() -> None:
+    got = {s["check"]: classify_defect("static", s)[0] for s in check_literals(ast.parse(SRC), "lib/s.py")}
+    assert {c: (r.id, r.severity) for c, r in got.items()} == {
+        "placeholder-account": ("static.literal-placeholder-account", "High"),
+        "placeholder-id": ("static.literal-placeholder-id", "High"),
+        "hardcoded-secret": ("static.literal-hardcoded-secret", "Medium"),
+        "interpolation": ("static.literal-interpolation", "Medium"),
+    }
