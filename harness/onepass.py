@@ -122,6 +122,6 @@ def repair_rounds(rounds: Rounds, run_round: RunRound, max_rounds: int = MAX_ROU
         request = {**request, "stages": list(CHAIN), "blocked": None}
         if repair.entry is not None:  # from now on the response's own app runs, with its own imports
             request.update(entry=repair.entry, stack_modules=entry_stack_modules(files[repair.entry]),
-                           contract_call=None)
+                           contract_call=None, adopted_entry=True)
         current = run_round(request, rnd)
         rounds.add(current)

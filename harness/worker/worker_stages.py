@@ -69,7 +69,9 @@ def stage_instantiate(req: dict, state: dict) -> dict:
             raise
         traceback.print_exc()
         sig = exception_signal(exc, req["workspace"])
-        sig["at_entry"] = bool(sig["frames"]) and sig["frames"][-1]["file"] == req["entry"]  # raised by the entry's own call
+        # raised by the task entry's own call (an adopted app of the response's is the response's code)
+        sig["at_entry"] = (bool(sig["frames"]) and sig["frames"][-1]["file"] == req["entry"]
+                           and not req.get("adopted_entry"))
         call = req.get("contract_call")
         if sig["at_entry"] and call:
             sig["call_keywords"], sig["stack_class"] = list(call["keywords"]), call["cls"]
