@@ -93,14 +93,16 @@ def test_ideals_that_synthesize_are_untouched(corpus_ideals) -> None:
     passing = o[(o["round"] == 0) & (o["stage"] == "synth") & (o["status"] == "pass")]["task_id"]
     assert len(passing) >= 20
     f = run.findings
-    static = f[f.task_id.isin(passing) & (f.stage == "static")]
     # A static check that predicts a failure must never fire on code that synthesizes; what it
-    # may say there (keys jsii silently drops) is Medium and leaves the verdict alone.
+    # may say there (keys jsii silently drops) is Medium and leaves the verdict alone. The literal
+    # checks (placeholder accounts, secrets in code) predict nothing about synth and may fire.
+    static = f[f.task_id.isin(passing) & (f.stage == "static") & ~f.rule_id.str.startswith("static.literal-")]
     assert set(static.severity.astype(str)) <= {"Medium"}, static[["task_id", "rule_id", "message"]]
     assert set(static.rule_id) <= {"static.struct-dict-dropped"}
     v = run.variants.set_index("task_id")
     assert all(v.loc[t, "repairs"] == [] for t in passing)
-    worst_without_static = (f[f.task_id.isin(passing) & (f.stage != "static")]
+    predicting = (f.stage == "static") & ~f.rule_id.str.startswith("static.literal-")
+    worst_without_static = (f[f.task_id.isin(passing) & ~predicting]
                             .groupby("task_id")["severity"].min().astype(str).reindex(passing).fillna("-"))
     for t in passing:
         expected = "fail" if worst_without_static[t] in ("Critical", "High") else "pass"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from harness import terraform
+from harness.results import load_run
 
-from .conftest import CONTRACT_SLICE
+from .conftest import CONTRACT_SLICE, run_cli, write_task
 
 pytestmark = pytest.mark.toolchain
 
@@ -96,3 +97,41 @@ def test_default_tags_as_the_entry_passes_them(contract_run) -> None:
     assert run.variants.set_index(["task_id", "variant"]).contract[("Pr2364", "reference")]["call"]["keywords"][
         "default_tags"] == "list"
     assert "jsii.struct-deserialize" not in set(findings(run, "Pr2364", "reference").rule_id)
+
+
+ADOPTED_APP = '''## File: main.py
+
+```python
+from cdktf import App, TerraformStack
+from constructs import Construct
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.eip import Eip
+
+
+class NetworkStack(TerraformStack):
+    def __init__(self, scope: Construct, ns: str):
+        super().__init__(scope, ns)
+        AwsProvider(self, "aws", region="us-east-1")
+        Eip(self, "nat", vpc=True)
+
+
+app = App()
+NetworkStack(app, "network")
+app.synth()
+```
+'''
+
+
+def test_a_type_error_in_an_adopted_app_is_the_responses_not_the_contracts(toolchain_ready, tmp_path) -> None:
+    """Once the response's own app is adopted, a TypeError raised in it (here ``vpc``, an argument
+    provider v21 dropped) is an argument finding, never contract.tapstack-signature: the entry
+    that raised it is the response's, not the task's."""
+    write_task(tmp_path / "tasks", "adopted", ADOPTED_APP)
+    proc = run_cli("run", str(tmp_path / "tasks"), "--out", str(tmp_path / "runs"), "--run-id", "a")
+    assert proc.returncode == 0, proc.stderr
+    run = load_run(tmp_path / "runs" / "a")
+    v = run.variants.iloc[0]
+    assert [r["kind"] for r in v.repairs][:1] == ["adopt-response-entry"]
+    got = set(run.findings.rule_id)
+    assert "contract.tapstack-signature" not in got and "static.contract" not in got
+    assert got & {"static.unknown-argument", "jsii.unexpected-argument"}
