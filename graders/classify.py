@@ -105,7 +105,7 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
     suggestions = near_misses(_wanted(signal), signal.get("suggestions") or [])
     if suggestions:
         message += f"; did you mean `{suggestions[0]}`?"
-    elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME:
+    elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME and not signal.get("home_module"):
         message += NO_NEAR_NAME[signal["kind"]]
     if signal.get("outside_graph") and stage in ("static", "lint"):
         rule, message = _outside_graph(rule), message + " (in a file the stack's entry never imports)"

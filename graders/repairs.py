@@ -16,7 +16,9 @@ from collections.abc import Callable
 
 from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
 from .near_miss import near_misses
-from .repairs_args import coerce_argument, drop_attribute, fix_argument, stub_missing_name
+from .repairs_args import coerce_argument, drop_attribute, fix_argument
+from .repairs_imports import relocate_import, stub_missing_names
+from .repairs_shape import add_argument, map_to_struct, wrap_in_list
 
 
 def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
@@ -33,9 +35,11 @@ def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: st
 
 
 def rename_import(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
-    """Rename a provider name to its near miss; with none, take it out (``stub_missing_name``)."""
-    return (_rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
-            or stub_missing_name(signals, files))
+    """Import names from the provider module that defines them; else rename a name to its near
+    miss; else take the statement's names that have neither out (``repairs_imports``)."""
+    return (relocate_import(signals, files)
+            or _rename(signals, files, "missing_name", "rename-import", "rename {old} -> {new}")
+            or stub_missing_names(signals, files))
 
 
 def rename_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
@@ -124,6 +128,14 @@ def dict_to_struct(signals: list[dict], files: Files, _response: Files | None = 
     return Repair("dict-to-struct", f"{path}:{static[0]['line']}: build {structs} instead of dicts", {path: new})
 
 
+def struct_shape(signals: list[dict], files: Files, response: Files | None = None) -> Repair | None:
+    """A value jsii could not deserialize: dicts become their struct class (where the static check
+    located them), else a value of the wrong list shape is wrapped or unwrapped, else the dicts jsii
+    names are built as their struct class."""
+    return (dict_to_struct(signals, files, response) or wrap_in_list(signals, files, response)
+            or map_to_struct(signals, files, response))
+
+
 def adopt_response_entry(signals: list[dict], files: Files, response: Files) -> Repair | None:
     """Run the response's own app file when its modules do not fit the task's entry point: the
     extract finding stays, and the later stages judge the configuration the response builds."""
@@ -139,6 +151,8 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "rename-module": rename_module,
     "accept-contract": accept_contract,
     "dict-to-struct": dict_to_struct,
+    "struct-shape": struct_shape,
+    "add-argument": add_argument,
     "adopt-response-entry": adopt_response_entry,
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,

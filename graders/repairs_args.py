@@ -1,11 +1,9 @@
 """Repairs that get a response past a wrong name in a call, so the stages after it can judge the rest.
 
 ``fix_argument``: an unknown keyword argument is renamed to the provider's honest near miss
-(``streamMode`` -> ``stream_mode``), else removed from the call. ``stub_missing_name``: a class the
-provider does not define and that has no near miss (often a block the model imagined as a struct
-class, where the provider takes plain arguments) is taken out of its import and defined as a
-function returning None, so an argument given one is left unset. Both are recorded findings with
-their diffs; the response as written keeps its verdict.
+(``streamMode`` -> ``stream_mode``), else removed from the call; ``coerce_argument`` writes a
+literal as the declared type; ``drop_attribute`` replaces an attribute the object lacks. All are
+recorded findings with their diffs; the response as written keeps its verdict.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from .edits import MARK, Files, Repair, apply_edits, blank, file_of, first, offs
 from .near_miss import is_near_miss, near_misses
 
 
-def _where(signals: list[dict]) -> tuple[str | None, int | None]:
+def call_site(signals: list[dict]) -> tuple[str | None, int | None]:
     """The call's file and line: the static signal's, else the innermost frame of the exception."""
     static = next((s for s in signals if s.get("kind") == "static-unknown-arg"), None)
     if static is not None:
@@ -58,7 +56,7 @@ def _drop_keyword(text: str, kw: ast.keyword) -> tuple[int, int, str]:
 def fix_argument(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """Rename an unknown keyword argument to its honest near miss, else remove it from the call."""
     arg = _unknown_arg(signals)
-    path, line = _where(signals)
+    path, line = call_site(signals)
     if not arg or path not in files or not line:
         return None
     text = files[path]
@@ -78,39 +76,6 @@ def fix_argument(signals: list[dict], files: Files, _response: Files | None = No
                       {path: apply_edits(text, [(start, start + len(arg), near[0])])})
     return Repair("fix-argument", f"{path}:{kw.lineno}: {cls} has no argument {arg} and none close to it: removed",
                   {path: apply_edits(text, [_drop_keyword(text, kw)])})
-
-
-def _without_name(text: str, node: ast.ImportFrom, name: str) -> tuple[int, int, str]:
-    """The import statement without ``name`` (``pass`` when it was the only one), on the same lines."""
-    kept = [a for a in node.names if a.name != name]
-    start = offset(text, node.lineno, node.col_offset)
-    end = offset(text, node.end_lineno, node.end_col_offset)
-    lines = "\n" * text.count("\n", start, end)
-    if not kept:
-        return (start, end, "pass" + lines)
-    names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
-    return (start, end, f"from {'.' * node.level}{node.module or ''} import ({names}{lines})")
-
-
-def stub_missing_name(signals: list[dict], files: Files) -> Repair | None:
-    """Take a class the provider lacks (no near miss) out of its import; calls to it give None."""
-    name, path = first(signals, "missing_name"), file_of(signals)
-    if not name or path not in files:
-        return None
-    text = files[path]
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
-    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                 and any(a.name == name and a.asname is None for a in n.names)), None)
-    if node is None:
-        return None
-    new = apply_edits(text, [_without_name(text, node, name)])
-    new = new.rstrip("\n") + f"\n\n\ndef {name}(*_args, **_kwargs):{MARK}\n    return None{MARK}\n"
-    return Repair("stub-missing-name", f"{path}:{node.lineno}: {node.module} has no {name} nor a near miss "
-                  "(if it is a block of a resource, its fields are plain arguments): calls to it give None, "
-                  "so the argument given one is left unset", {path: new})
 
 
 WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got (\w+) instead")
@@ -139,7 +104,7 @@ def coerce_argument(signals: list[dict], files: Files, _response: Files | None =
     ``"true"`` where the provider types ``str``), one value wrapped in a list or a one-element list
     unwrapped; else the argument is removed."""
     m = next(filter(None, (WRONG_TYPE.search(str(s.get("message", ""))) for s in signals)), None)
-    path, line = _where(signals)
+    path, line = call_site(signals)
     if m is None or path not in files or not line:
         return None
     arg, expected = m.group(1), m.group(2) or m.group(3)
@@ -184,7 +149,7 @@ def drop_attribute(signals: list[dict], files: Files, _response: Files | None = 
     suggestion when that is a near miss, else each access on the failing line (a call of it
     included) becomes a string token, which synthesizes wherever a string is taken."""
     m = next(filter(None, (NO_ATTRIBUTE.search(str(s.get("message", ""))) for s in signals)), None)
-    path, line = _where(signals)
+    path, line = call_site(signals)
     if m is None or path not in files or not line:
         return None
     attr, hint = m.group(1), m.group(2)

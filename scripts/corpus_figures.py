@@ -70,6 +70,8 @@ def plan_figures(run) -> None:
     pass both, with the reason its outcome gives (the README's list)."""
     o = run.outcomes
     ideal = o[(o["variant"] == "ideal") & (o["round"] == 0)]
+    if ideal.empty:  # a MODEL-only run
+        return
     synth = set(ideal[(ideal["stage"] == "synth") & (ideal["status"] == "pass")]["task_id"])
     st = ideal[ideal["stage"].isin(["validate", "plan"]) & ideal["task_id"].isin(synth)]
     st = st.pivot(index="task_id", columns="stage", values=["status", "reason"])

@@ -6,7 +6,16 @@ import ast
 
 from graders.classify import classify_defect
 from graders.near_miss import is_near_miss
-from graders.repairs import accept_contract, coerce_argument, dict_to_struct, drop_attribute, fix_argument, rename_import
+from graders.repairs import (
+    accept_contract,
+    coerce_argument,
+    dict_to_struct,
+    drop_attribute,
+    fix_argument,
+    rename_import,
+    struct_shape,
+)
+from graders.repairs_shape import add_argument
 from harness.findings import merge_findings
 from harness.records import Finding
 
@@ -187,3 +196,91 @@ def test_a_missing_attribute_becomes_a_token_or_its_near_miss() -> None:
     assert "value=zone.name_fqn)" in drop_attribute([sig], {"lib/s.py": src}).files["lib/s.py"]
     rule, _, _ = classify_defect("synth", sig)
     assert rule.id == "exec.missing-attribute" and rule.repair == "drop-attribute"
+
+
+def _deserialize(tree: str, line: int) -> dict:
+    """A jsii deserialization failure as the worker records it (the tree's layout is jsii's)."""
+    head = ("Passed to parameter config of new @cdktf/provider-aws.m.M: Unable to deserialize value as "
+            "@cdktf/provider-aws.m.MConfig\n├── 🛑 Failing value is an object\n│      { '$jsii.struct': [Object] }\n"
+            "╰── 🔍 Failure reason(s):\n")
+    return {"kind": "exception", "type": "RuntimeError", "frames": [{"file": "lib/s.py", "line": line}],
+            "message": head + tree}
+
+
+LIST_WANTED = ("    ╰─ Key 'noncurrentVersionExpiration': Unable to deserialize value as cdktf.IResolvable | "
+               "array<@cdktf/provider-aws.m.MRuleNve> | undefined\n        ├── 🛑 Failing value is an object\n"
+               "        │      { '$jsii.struct': [Object] }\n")
+ONE_WANTED = ("    ╰─ Key 'versioningConfiguration': Unable to deserialize value as "
+              "@cdktf/provider-aws.m.MVersioning\n        ├── 🛑 Failing value is an array\n        │      [ [Object] ]\n")
+DICT_GIVEN = ("    ╰─ Key 'transition': Unable to deserialize value as cdktf.IResolvable | "
+              "array<@cdktf/provider-aws.s3BucketThing.S3BucketThingTransition> | undefined\n"
+              "        ├── 🛑 Failing value is an array\n        │      [ [Object] ]\n"
+              "        ╰── 🔍 Failure reason(s):\n            ├─ [as array<...>] Index 0: Unable to deserialize "
+              "value as @cdktf/provider-aws.s3BucketThing.S3BucketThingTransition\n"
+              "                ├── 🛑 Failing value is an object\n                │      { '$jsii.map': [Object] }\n")
+
+
+def test_a_value_of_the_wrong_list_shape_gets_the_declared_shape() -> None:
+    """Provider v21 takes blocks as lists: one block given is wrapped, a one-element list given
+    where one struct is declared is unwrapped; the call spans several lines, which stay."""
+    src = ("M(self, 'm',\n    rule=[Rule(id='r',\n        noncurrent_version_expiration=Nve(days=30))],\n"
+           "    versioning_configuration=[Versioning(status='Enabled')])\n")
+    rep = struct_shape([_deserialize(LIST_WANTED + ONE_WANTED, 1)], {"lib/s.py": src})
+    assert rep is not None and rep.kind == "wrap-in-list"
+    new = rep.files["lib/s.py"]
+    assert "noncurrent_version_expiration=[Nve(days=30)]" in new and "versioning_configuration=Versioning(" in new
+    assert new.count("\n") == src.count("\n")
+
+
+def test_dicts_jsii_names_are_built_as_their_struct_where_they_are_made() -> None:
+    """The dict is built in a variable before the call (the static check cannot place it): the
+    function around the call is searched; the class is imported at the end, lines kept."""
+    src = ("def build(self):\n    steps = [{'days': 30, 'storage_class': 'GLACIER'}]\n"
+           "    rule = {'id': 'r', 'transition': steps}\n    Thing(self, 't', rule=[rule])\n")
+    rep = struct_shape([_deserialize(DICT_GIVEN, 4)], {"lib/s.py": src})
+    assert rep is None  # the key is given a variable, not a dict literal: nothing to rebuild mechanically
+    src = ("def build(self):\n    rule = {'id': 'r', 'transition': [{'days': 30, 'storage_class': 'GLACIER'}]}\n"
+           "    Thing(self, 't', rule=[rule])\n")
+    rep = struct_shape([_deserialize(DICT_GIVEN, 3)], {"lib/s.py": src})
+    assert rep is not None and rep.kind == "map-to-struct"
+    new = rep.files["lib/s.py"]
+    assert "'transition': [S3BucketThingTransition(**{'days': 30" in new
+    assert "from cdktf_cdktf_provider_aws.s3_bucket_thing import S3BucketThingTransition" in new
+    assert new.splitlines()[:3] == [ln.replace("[{", "[S3BucketThingTransition(**{").replace("}]}", "})]}")
+                                    for ln in src.splitlines()[:3]]
+
+
+def test_a_missing_required_argument_gets_a_placeholder() -> None:
+    src = "G(self, 'g',\n  engine='redis',\n  node_type='cache.t3.micro',\n)\n"
+    sig = {"kind": "exception", "type": "TypeError", "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "G.__init__() missing 1 required keyword-only argument: 'description'"}
+    rep = add_argument([sig], {"lib/s.py": src})
+    assert rep is not None and rep.kind == "add-argument"
+    call = ast.parse(rep.files["lib/s.py"]).body[0].value
+    assert {k.arg: ast.literal_eval(k.value) for k in call.keywords}["description"] == "tapgrade-missing-description"
+    rule, _, _ = classify_defect("instantiate", sig)
+    assert rule.id == "jsii.missing-argument" and rule.repair == "add-argument"
+    assert add_argument([sig], {"lib/s.py": "G(self, 'g', **opts)\n"}) is None  # **opts may hold it
+
+
+def test_names_imported_from_the_wrong_provider_module_move_home_in_one_round() -> None:
+    """The static check lists every wrong name of the statement with its home module; one repair
+    imports each from its home, keeping the statement's lines; names with no home and no near
+    miss are stubbed out together."""
+    src = ("from cdktf_cdktf_provider_aws import (\n    Vpc,\n    Subnet as Sn,\n    Imaginary,\n)\n"
+           "x = Vpc\n")
+    statement = {"Vpc": {"home": "cdktf_cdktf_provider_aws.vpc", "suggestions": []},
+                 "Subnet": {"home": "cdktf_cdktf_provider_aws.subnet", "suggestions": []},
+                 "Imaginary": {"home": None, "suggestions": ["Imagebuilder"]}}
+    sig = {"kind": "static-import", "missing_name": "Vpc", "file": "lib/t.py", "line": 1,
+           "from_module": "cdktf_cdktf_provider_aws", "suggestions": [], "statement": statement}
+    rep = rename_import([sig], {"lib/t.py": src})
+    assert rep is not None and rep.kind == "relocate-import"
+    new = rep.files["lib/t.py"]
+    assert new.count("\n") == src.count("\n") and new.splitlines()[5] == "x = Vpc"
+    imports = {(n.module, a.name, a.asname) for n in ast.parse(new).body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert imports == {("cdktf_cdktf_provider_aws", "Imaginary", None), ("cdktf_cdktf_provider_aws.vpc", "Vpc", None),
+                       ("cdktf_cdktf_provider_aws.subnet", "Subnet", "Sn")}
+    moved = {n: {**s, "home": None} for n, s in statement.items() if n == "Imaginary"}
+    rep = rename_import([{**sig, "missing_name": "Imaginary", "statement": moved}], {"lib/t.py": new})
+    assert rep is not None and rep.kind == "stub-missing-name" and "def Imaginary(" in rep.files["lib/t.py"]

@@ -25,6 +25,7 @@ import importlib
 import inspect
 import os
 import pkgutil
+import re
 
 from toolchain_literals import check_literals  # sibling files, stdlib + toolchain only
 from toolchain_structs import PROVIDER, struct_signals
@@ -99,6 +100,21 @@ class Names:
 # ------------------------------------------------------------------ checks
 
 
+def home_module(name: str) -> str | None:
+    """The provider submodule that defines ``name`` (``Vpc`` -> ``cdktf_cdktf_provider_aws.vpc``,
+    ``LbListenerDefaultAction`` -> ``...lb_listener``): models often import a class from the top
+    package, as if it were flat. The longest snake_case prefix that is a module holding it."""
+    if not name[:1].isupper():
+        return None
+    parts = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().split("_")
+    for n in range(len(parts), 0, -1):
+        for suffix in ("", "_a"):  # versioned twins live in a module of their own
+            mod = _module(f"{ROOTS[0]}.{'_'.join(parts[:n])}{suffix}")
+            if mod is not None and hasattr(mod, name):
+                return mod.__name__
+    return None
+
+
 def check_imports(tree: ast.Module, rel: str) -> list[dict]:
     out = []
     for node in ast.walk(tree):
@@ -116,12 +132,18 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
                         "defect": f"module:{node.module}"})
             continue
         public = _public(mod)
-        for a in node.names:
-            if a.name != "*" and not hasattr(mod, a.name) and _module(f"{node.module}.{a.name}") is None:
-                out.append({"kind": "static-import", "missing_name": a.name, "from_module": node.module,
-                            "file": rel, "line": node.lineno, "suggestions": close_names(a.name, public),
-                            "message": f"{node.module} has no {a.name}",
-                            "defect": f"import:{node.module}:{a.name}"})
+        missing = [a.name for a in node.names if a.name != "*" and not hasattr(mod, a.name)
+                   and _module(f"{node.module}.{a.name}") is None]
+        # every name of the statement the module lacks, with where it lives (a repair fixes them at once)
+        statement = {n: {"home": home_module(n) if node.module.split(".")[0] == ROOTS[0] else None,
+                         "suggestions": close_names(n, public)} for n in missing}
+        for n in missing:
+            home = statement[n]["home"]
+            out.append({"kind": "static-import", "missing_name": n, "from_module": node.module,
+                        "file": rel, "line": node.lineno, "suggestions": statement[n]["suggestions"],
+                        "home_module": home, "statement": statement,
+                        "message": f"{node.module} has no {n}" + (f" (it is defined in {home})" if home else ""),
+                        "defect": f"import:{node.module}:{n}"})
     return out
 
 

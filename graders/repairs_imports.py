@@ -1,0 +1,83 @@
+"""Repairs of a provider import statement, all its wrong names in one round.
+
+The worker's static check lists every name an import statement asks of a module that lacks it,
+with where the provider really defines it (``statement``: name -> home module, suggestions).
+``relocate_import`` imports each name from its home (models often import ``Vpc`` from the top
+package, as if it were flat). ``stub_missing_names`` takes out the names that have no home and no
+honest near miss (often a block the model imagined as a struct class, where the provider takes
+plain arguments) and defines each as a function returning None, so an argument given one is left
+unset. Names with a near miss are left to the rename repair. The statement keeps its lines, so
+findings after the repair still map to the response's lines.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
+from .near_miss import near_misses
+
+
+def _statement(signals: list[dict], files: Files) -> tuple[str, str, ast.ImportFrom, dict] | None:
+    """The file, its text, the import statement the evidence names, and its missing names."""
+    path, name = file_of(signals), first(signals, "missing_name")
+    static = [s for s in signals if s.get("kind") == "static-import" and s.get("file") == path]
+    line, statement = first(static, "line"), first(static, "statement")
+    if path not in files or not name:
+        return None
+    try:
+        tree = ast.parse(files[path])
+    except SyntaxError:
+        return None
+    node = next((n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and any(a.name == name for a in n.names) and (line is None or n.lineno == line)), None)
+    if node is None:
+        return None
+    return path, files[path], node, statement or {name: {"home": None, "suggestions": first(signals, "suggestions") or []}}
+
+
+def _rewrite(text: str, node: ast.ImportFrom, moved: dict[str, str], dropped: set[str]) -> tuple[int, int, str]:
+    """The statement with ``moved`` names imported from their home and ``dropped`` ones gone, on
+    the same lines (statements joined by ``;``, the line breaks kept after them)."""
+    start = offset(text, node.lineno, node.col_offset)
+    end = offset(text, node.end_lineno, node.end_col_offset)
+    kept = [a for a in node.names if a.name not in moved and a.name not in dropped]
+
+    def alias(a: ast.alias) -> str:
+        return a.name + (f" as {a.asname}" if a.asname else "")
+
+    parts = [f"from {'.' * node.level}{node.module or ''} import {', '.join(alias(a) for a in kept)}"] if kept else []
+    parts += [f"from {moved[a.name]} import {alias(a)}" for a in node.names if a.name in moved]
+    return (start, end, ("; ".join(parts) or "pass") + "\n" * text.count("\n", start, end))
+
+
+def relocate_import(signals: list[dict], files: Files) -> Repair | None:
+    """Import each name of the statement that lives in another provider module from there."""
+    found = _statement(signals, files)
+    if found is None:
+        return None
+    path, text, node, statement = found
+    moved = {n: s["home"] for n, s in statement.items() if s.get("home")}
+    if not moved:
+        return None
+    where = ", ".join(f"{n} from {m}" for n, m in sorted(moved.items()))
+    return Repair("relocate-import", f"{path}:{node.lineno}: import {where}",
+                  {path: apply_edits(text, [_rewrite(text, node, moved, set())])})
+
+
+def stub_missing_names(signals: list[dict], files: Files) -> Repair | None:
+    """Take the statement's names that have no home and no near miss out; calls to them give None."""
+    found = _statement(signals, files)
+    if found is None:
+        return None
+    path, text, node, statement = found
+    gone = sorted(n for n, s in statement.items()
+                  if not s.get("home") and not near_misses(n, s.get("suggestions") or [])
+                  and any(a.name == n and a.asname is None for a in node.names))
+    if not gone:
+        return None
+    new = apply_edits(text, [_rewrite(text, node, {}, set(gone))]).rstrip("\n") + "\n"
+    new += "".join(f"\n\ndef {n}(*_args, **_kwargs):{MARK}\n    return None{MARK}\n" for n in gone)
+    return Repair("stub-missing-name", f"{path}:{node.lineno}: {node.module} has no {', '.join(gone)} nor a near "
+                  "miss (if it is a block of a resource, its fields are plain arguments): calls to it give None, "
+                  "so the argument given one is left unset", {path: new})

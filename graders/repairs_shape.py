@@ -1,0 +1,191 @@
+"""Repairs for a value of the wrong shape, so the stages after it can judge the rest.
+
+jsii names the shape it wanted in its deserialization tree: ``Key 'expiration': Unable to
+deserialize value as ... array<...Expiration>`` over ``Failing value is an object`` (provider v21
+takes every block as a list; models often pass one block) or the reverse, one struct wanted and a
+list given. ``wrap_in_list`` puts such a value in a list (or takes the one element out of a
+one-element list) where the call that raised, or the function around it, passes that key.
+``add_argument`` gives a required argument the call left out a placeholder string, named so the
+configuration shows it came from the harness. All are recorded findings with their diffs; the
+response as written keeps its verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .edits import MARK, Files, Repair, apply_edits, offset
+from .repairs_args import call_site
+
+KEY = re.compile(r"Key '(\w+)': Unable to deserialize value as (.*)")
+FAILING = re.compile(r"Failing value is an? (\w+)")
+MISSING_ARG = re.compile(r"(\w+)\.__init__\(\) missing \d+ required (?:keyword-only |positional )?arguments?: (.*)")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def shape_keys(message: str) -> dict[str, str]:
+    """Each key whose value jsii rejected for its shape: ``wrap`` (a list wanted, one value given)
+    or ``unwrap`` (one struct wanted, a list given), by the key's Python (snake_case) name."""
+    lines = message.splitlines()
+    out: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        key = KEY.search(line)
+        failing = FAILING.search(lines[i + 1]) if key and i + 1 < len(lines) else None
+        if not key or not failing:
+            continue
+        wants_list, got = "array<" in key.group(2), failing.group(1)
+        if wants_list and got == "object":
+            out[_snake(key.group(1))] = "wrap"
+        elif not wants_list and got == "array" and "@cdktf/provider-aws" in key.group(2):
+            out[_snake(key.group(1))] = "unwrap"
+    return out
+
+
+STRUCT = re.compile(r"Unable to deserialize value as @cdktf/provider-aws\.(\w+)\.(\w+)\s*$")
+
+
+def map_keys(message: str) -> dict[str, tuple[str, str]]:
+    """Each key whose value (or list element) is a dict where jsii wants the provider's struct:
+    key -> (Python module, struct class). jsii shows a dict as ``'$jsii.map'``; the provider's
+    own structs arrive as ``'$jsii.struct'``."""
+    lines = message.splitlines()
+    out: dict[str, tuple[str, str]] = {}
+    key = None
+    for i, line in enumerate(lines):
+        if m := KEY.search(line):
+            key = _snake(m.group(1))
+        struct = STRUCT.search(line)
+        if (struct and key and not struct.group(2).endswith("Config") and i + 2 < len(lines)
+                and FAILING.search(lines[i + 1]) and "'$jsii.map'" in lines[i + 2]):
+            out.setdefault(key, (f"cdktf_cdktf_provider_aws.{_snake(struct.group(1))}", struct.group(2)))
+    return out
+
+
+def _enclosing(tree: ast.AST, line: int) -> list[ast.AST]:
+    """Where to look for the key, nearest first: the outermost call spanning ``line``, then the
+    function around it (the value is often built in a variable before the call)."""
+    spans = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.FunctionDef))
+             and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    calls = [n for n in spans if isinstance(n, ast.Call)]
+    funcs = [n for n in spans if isinstance(n, ast.FunctionDef)]
+    out: list[ast.AST] = []
+    if calls:
+        out.append(max(calls, key=lambda n: (n.end_lineno or n.lineno) - n.lineno))
+    if funcs:
+        out.append(min(funcs, key=lambda n: (n.end_lineno or n.lineno) - n.lineno))
+    return out
+
+
+def _values(scope: ast.AST, key: str) -> list[ast.expr]:
+    """The values given ``key``, as a keyword argument or a dict key (snake or camel case)."""
+    camel = re.sub(r"_(\w)", lambda m: m.group(1).upper(), key)
+    found: list[ast.expr] = []
+    for n in ast.walk(scope):
+        if isinstance(n, ast.keyword) and n.arg == key:
+            found.append(n.value)
+        elif isinstance(n, ast.Dict):
+            found += [v for k, v in zip(n.keys, n.values)
+                      if isinstance(k, ast.Constant) and k.value in (key, camel)]
+    return found
+
+
+def _edit(text: str, value: ast.expr, how: str) -> tuple[int, int, str] | None:
+    start = offset(text, value.lineno, value.col_offset)
+    end = offset(text, value.end_lineno, value.end_col_offset)
+    if how == "wrap" and not isinstance(value, (ast.List, ast.ListComp, ast.Tuple)):
+        return (start, end, "[" + text[start:end] + "]")
+    if how == "unwrap" and isinstance(value, ast.List) and len(value.elts) == 1:
+        inner = value.elts[0]
+        return (start, end, text[offset(text, inner.lineno, inner.col_offset):
+                                 offset(text, inner.end_lineno, inner.end_col_offset)])
+    return None
+
+
+def wrap_in_list(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """Give each key jsii rejected for its shape the shape it wants, near the call that raised."""
+    keys = shape_keys("\n".join(str(s.get("message", "")) for s in signals))
+    path, line = call_site(signals)
+    if not keys or path not in files or not line:
+        return None
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for scope in _enclosing(tree, line):
+        edits = {(e[0], e[1]): e for key, how in keys.items() for v in _values(scope, key)
+                 if (e := _edit(text, v, how)) is not None}
+        if edits:
+            what = ", ".join(f"{k} ({'one value in a list' if h == 'wrap' else 'the list element alone'})"
+                             for k, h in sorted(keys.items()))
+            return Repair("wrap-in-list", f"{path}:{line}: give {what} the shape the provider declares",
+                          {path: apply_edits(text, sorted(edits.values()))})
+    return None
+
+
+def _dicts(value: ast.expr) -> list[ast.Dict]:
+    """The dict literals a value is: itself, or the elements of a list literal."""
+    if isinstance(value, ast.Dict):
+        return [value]
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return [e for e in value.elts if isinstance(e, ast.Dict)]
+    return []
+
+
+def map_to_struct(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """Build the struct class from each dict literal jsii received where it wants a struct (dicts
+    the static check could not place: built in a variable, or inside another dict)."""
+    keys = map_keys("\n".join(str(s.get("message", "")) for s in signals))
+    path, line = call_site(signals)
+    if not keys or path not in files or not line:
+        return None
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for scope in _enclosing(tree, line):
+        found = [(d, keys[k]) for k in keys for v in _values(scope, k) for d in _dicts(v)]
+        if not found:
+            continue
+        edits: list[tuple[int, int, str]] = []
+        for d, (_, cls) in found:
+            start, end = offset(text, d.lineno, d.col_offset), offset(text, d.end_lineno, d.end_col_offset)
+            edits += [(start, start, f"{cls}(**"), (end, end, ")")]
+        imports = sorted({m_c for _, m_c in found})
+        tail = "".join(f"\nfrom {m} import {c}{MARK}" for m, c in imports)
+        new = apply_edits(text, sorted(set(edits))).rstrip("\n") + "\n" + tail.lstrip("\n") + "\n"
+        return Repair("map-to-struct", f"{path}:{line}: build {', '.join(c for _, c in imports)} instead of dicts",
+                      {path: new})
+    return None
+
+
+def add_argument(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """Give the call a placeholder for each required argument it left out."""
+    m = MISSING_ARG.search(" ".join(str(s.get("message", "")) for s in signals))
+    path, line = call_site(signals)
+    if not m or path not in files or not line:
+        return None
+    cls, names = m.group(1), re.findall(r"'(\w+)'", m.group(2))
+    text = files[path]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno)
+             and ast.unparse(n.func).split(".")[-1] == cls]
+    if not calls or not names:
+        return None
+    call = min(calls, key=lambda n: (n.end_lineno or n.lineno) - n.lineno)
+    if any(k.arg is None for k in call.keywords):  # **kwargs may carry it: nothing mechanical to add
+        return None
+    end = offset(text, call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
+    before = text[:end].rstrip()
+    sep = "" if before.endswith(("(", ",")) else ", "
+    added = ", ".join(f'{n}="tapgrade-missing-{n}"' for n in names)
+    return Repair("add-argument", f"{path}:{call.lineno}: {cls} requires {', '.join(names)}: "
+                  "given a placeholder string", {path: apply_edits(text, [(end, end, sep + added)])})

@@ -1,0 +1,55 @@
+"""Recovery until synth, end to end on tasks written here (real toolchain): each mechanical repair
+gets a response past one kind of blocking error, is recorded with its diff, and the response as
+written keeps its verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.results import load_run
+
+from .conftest import run_cli, stack_md, write_task
+
+pytestmark = pytest.mark.toolchain
+
+FLAT = stack_md("        Vpc(self, 'vpc', cidr_block='10.0.0.0/16')\n        S3Bucket(self, 'b', bucket='b-' + kwargs['environment_suffix'])\n",
+                "from cdktf_cdktf_provider_aws import Vpc, S3Bucket")
+ONE_BLOCK = stack_md(
+    "        b = S3Bucket(self, 'b', bucket='logs-' + kwargs['environment_suffix'])\n"
+    "        S3BucketLifecycleConfiguration(self, 'l', bucket=b.id, rule=[S3BucketLifecycleConfigurationRule(\n"
+    "            id='expire', status='Enabled',\n"
+    "            expiration=S3BucketLifecycleConfigurationRuleExpiration(days=30))])\n",
+    "from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket\n"
+    "from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (S3BucketLifecycleConfiguration,\n"
+    "    S3BucketLifecycleConfigurationRule, S3BucketLifecycleConfigurationRuleExpiration)")
+NO_DESCRIPTION = stack_md(
+    "        ElasticacheReplicationGroup(self, 'r', replication_group_id='cache-' + kwargs['environment_suffix'],\n"
+    "            engine='redis', node_type='cache.t3.micro', num_cache_clusters=1)\n",
+    "from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup")
+
+
+@pytest.fixture(scope="module")
+def recovery_run(toolchain_ready, tmp_path_factory):
+    root = tmp_path_factory.mktemp("recovery")
+    for name, md in (("flat-import", FLAT), ("one-block", ONE_BLOCK), ("no-description", NO_DESCRIPTION)):
+        write_task(root / "tasks", name, md)
+    proc = run_cli("run", str(root / "tasks"), "--out", str(root / "runs"), "--run-id", "r", "--no-checkov")
+    assert proc.returncode == 0, proc.stderr
+    return load_run(root / "runs" / "r")
+
+
+@pytest.mark.parametrize(("task", "kind", "rule"), [
+    ("flat-import", "relocate-import", "import.provider-class-name"),
+    ("one-block", "wrap-in-list", "jsii.struct-deserialize"),
+    ("no-description", "add-argument", "jsii.missing-argument"),
+])
+def test_each_blocking_error_is_repaired_and_the_copy_synthesizes(recovery_run, task, kind, rule) -> None:
+    v = recovery_run.variants.set_index("task_id").loc[task]
+    assert [r["kind"] for r in v.repairs] == [kind], v.repairs
+    assert v.repairs[0]["rule_id"] == rule and v.repairs[0]["diff"]
+    o = recovery_run.outcomes
+    synth = o[(o.task_id == task) & (o.stage == "synth")].set_index("round").status
+    assert synth[0] != "pass" and synth[1] == "pass"  # as written it fails; the repaired copy synthesizes
+    assert v.verdict == "fail"  # the response keeps its verdict
+    f = recovery_run.findings
+    assert rule in set(f[(f.task_id == task) & (f.severity == "Critical")].rule_id)
