@@ -163,6 +163,12 @@ RULES: tuple[Rule, ...] = (
          "Code the response ran started a process or thread that was still running when its stage ended "
          "(a daemon, a background job); it was ended by the harness.",
          "Do not start background work during synthesis, or wait for it.", {"kind": "left-behind"}),
+    Rule("exec.missing-asset", EXEC, "Critical", "Asset file the code points at is missing",
+         "The code packages a file or directory (a Lambda zip, an asset folder) that the response does "
+         "not ship, so synthesis stops on it; a deployment would too.",
+         "Ship the file, or build it from the source in the stack (an archive data source or TerraformAsset).",
+         {"kind": "exception", "missing_path": r"."}, "{type}: {message_head}", repair="create-asset",
+         defect="asset:{missing_path}"),
     Rule("exec.missing-attribute", EXEC, "Critical", "Attribute the object does not have",
          "The code reads an attribute or method that the provider object, Fn or module does not define "
          "(often a name invented from another CDK's API).", "Use the attribute the provider class defines.",

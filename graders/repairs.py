@@ -18,7 +18,7 @@ from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
 from .near_miss import near_misses
 from .repairs_args import coerce_argument, drop_attribute, fix_argument
 from .repairs_imports import relocate_import, stub_missing_names
-from .repairs_shape import add_argument, map_to_struct, wrap_in_list
+from .repairs_shape import add_argument, create_asset, map_to_struct, wrap_in_list
 
 
 def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
@@ -153,6 +153,7 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "dict-to-struct": dict_to_struct,
     "struct-shape": struct_shape,
     "add-argument": add_argument,
+    "create-asset": create_asset,
     "adopt-response-entry": adopt_response_entry,
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,

@@ -78,7 +78,23 @@ def fix_argument(signals: list[dict], files: Files, _response: Files | None = No
                   {path: apply_edits(text, [_drop_keyword(text, kw)])})
 
 
-WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got (\w+) instead")
+WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got ([\w.]+) instead")
+PROVIDER_STRUCT = re.compile(r"\b(cdktf_cdktf_provider_aws\.\w+)\.(\w+)")
+
+
+def _swap_struct(text: str, value: ast.expr, expected: str, got: str) -> tuple[list[tuple[int, int, str]], str] | None:
+    """One provider struct given where the provider declares another (``Wafv2WebAclVisibilityConfig``
+    for ``Wafv2WebAclRuleVisibilityConfig``): build the declared one from the same arguments, its
+    import appended at the end of the module (lines kept)."""
+    wanted = PROVIDER_STRUCT.findall(expected)
+    if not (isinstance(value, ast.Call) and len(wanted) == 1 and PROVIDER_STRUCT.search(got)):
+        return None
+    module, cls = wanted[0]
+    func = value.func
+    if ast.unparse(func).split(".")[-1] != got.rsplit(".", 1)[-1]:
+        return None
+    start, end = offset(text, func.lineno, func.col_offset), offset(text, func.end_lineno, func.end_col_offset)
+    return [(start, end, cls), (len(text), len(text), f"{'' if text.endswith(chr(10)) else chr(10)}from {module} import {cls}{MARK}\n")], cls
 
 
 def _literal_for(value: ast.expr, expected: str) -> str | None:
@@ -117,6 +133,10 @@ def coerce_argument(signals: list[dict], files: Files, _response: Files | None =
         return None
     call, kw = found
     cls = ast.unparse(call.func)
+    swap = _swap_struct(text, kw.value, expected, m.group(4))
+    if swap is not None:
+        return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}=...) takes {swap[1]}, not {m.group(4)}: "
+                      f"built as {swap[1]}", {path: apply_edits(text, swap[0])})
     literal = _literal_for(kw.value, expected)
     if literal is None:
         return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}=...) is not {expected}: removed",

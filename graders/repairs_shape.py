@@ -189,3 +189,16 @@ def add_argument(signals: list[dict], files: Files, _response: Files | None = No
     added = ", ".join(f'{n}="tapgrade-missing-{n}"' for n in names)
     return Repair("add-argument", f"{path}:{call.lineno}: {cls} requires {', '.join(names)}: "
                   "given a placeholder string", {path: apply_edits(text, [(end, end, sep + added)])})
+
+
+EMPTY_ZIP = "PK\x05\x06" + "\x00" * 18  # the end-of-central-directory record alone: a valid, empty archive
+
+
+def create_asset(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """A file the code packages that the response does not ship: an empty one (an empty zip for a
+    ``.zip``) in the scratch copy, so the stages after synth judge the rest; the finding stays."""
+    path = next((s["missing_path"] for s in signals if s.get("missing_path")), None)
+    if not path or path in files:
+        return None
+    return Repair("create-asset", f"{path}: the response does not ship it; an empty "
+                  f"{'archive' if path.endswith('.zip') else 'file'} stands in", {path: EMPTY_ZIP if path.endswith(".zip") else ""})

@@ -27,11 +27,17 @@ NO_DESCRIPTION = stack_md(
     "            engine='redis', node_type='cache.t3.micro', num_cache_clusters=1)\n",
     "from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup")
 
+NO_ZIP = stack_md(
+    "        TerraformAsset(self, 'code', path=os.path.join(os.getcwd(), 'lib', 'lambda', 'handler.zip'),\n"
+    "                       type=AssetType.FILE)\n",
+    "from cdktf import AssetType, TerraformAsset")
+
 
 @pytest.fixture(scope="module")
 def recovery_run(toolchain_ready, tmp_path_factory):
     root = tmp_path_factory.mktemp("recovery")
-    for name, md in (("flat-import", FLAT), ("one-block", ONE_BLOCK), ("no-description", NO_DESCRIPTION)):
+    for name, md in (("flat-import", FLAT), ("one-block", ONE_BLOCK), ("no-description", NO_DESCRIPTION),
+                     ("no-zip", NO_ZIP)):
         write_task(root / "tasks", name, md)
     proc = run_cli("run", str(root / "tasks"), "--out", str(root / "runs"), "--run-id", "r", "--no-checkov")
     assert proc.returncode == 0, proc.stderr
@@ -42,6 +48,7 @@ def recovery_run(toolchain_ready, tmp_path_factory):
     ("flat-import", "relocate-import", "import.provider-class-name"),
     ("one-block", "wrap-in-list", "jsii.struct-deserialize"),
     ("no-description", "add-argument", "jsii.missing-argument"),
+    ("no-zip", "create-asset", "exec.missing-asset"),
 ])
 def test_each_blocking_error_is_repaired_and_the_copy_synthesizes(recovery_run, task, kind, rule) -> None:
     v = recovery_run.variants.set_index("task_id").loc[task]

@@ -284,3 +284,15 @@ def test_names_imported_from_the_wrong_provider_module_move_home_in_one_round() 
     moved = {n: {**s, "home": None} for n, s in statement.items() if n == "Imaginary"}
     rep = rename_import([{**sig, "missing_name": "Imaginary", "statement": moved}], {"lib/t.py": new})
     assert rep is not None and rep.kind == "stub-missing-name" and "def Imaginary(" in rep.files["lib/t.py"]
+
+
+def test_a_struct_of_the_wrong_class_is_built_as_the_declared_one() -> None:
+    src = "W(self, 'w',\n  visibility_config=Wafv2WebAclVisibilityConfig(metric_name='m'))\n"
+    sig = _wrong_type("visibility_config", "cdktf_cdktf_provider_aws.wafv2_web_acl.Wafv2WebAclRuleVisibilityConfig, "
+                      "Dict[str, Any]", "cdktf_cdktf_provider_aws.wafv2_web_acl.Wafv2WebAclVisibilityConfig")
+    rep = coerce_argument([sig], {"lib/s.py": src})
+    assert rep is not None and "Wafv2WebAclRuleVisibilityConfig" in rep.description
+    new = rep.files["lib/s.py"]
+    assert "visibility_config=Wafv2WebAclRuleVisibilityConfig(metric_name='m'))" in new
+    assert new.splitlines()[2] == ("from cdktf_cdktf_provider_aws.wafv2_web_acl import Wafv2WebAclRuleVisibilityConfig"
+                                   "  # added by tapgrade repair")

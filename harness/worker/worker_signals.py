@@ -94,5 +94,10 @@ def exception_signal(exc: BaseException, workspace: str) -> dict:
             sig["frames"].append({"file": os.path.relpath(path, workspace), "line": exc.lineno or 0,
                                   "function": "<module>", "code": (exc.text or "").strip()[:300]})
     sig.update(_suggest(exc))
+    missing = re.search(r"ENOENT: no such file or directory, \w+ '([^']+)'", sig["message"])
+    if missing:  # an asset the code points at (a Lambda zip) that the response does not ship
+        path = os.path.normpath(os.path.join(workspace, missing.group(1)))
+        if path.startswith(workspace + os.sep):
+            sig["missing_path"] = os.path.relpath(path, workspace)
     return sig
 
