@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import MARK, Files, Repair, apply_edits, blank, file_of, first, offset
+from .edits import MARK, Files, Repair, apply_edits, blank, first, offset
 from .near_miss import is_near_miss, near_misses
 
 
@@ -94,7 +94,8 @@ def _swap_struct(text: str, value: ast.expr, expected: str, got: str) -> tuple[l
     if ast.unparse(func).split(".")[-1] != got.rsplit(".", 1)[-1]:
         return None
     start, end = offset(text, func.lineno, func.col_offset), offset(text, func.end_lineno, func.end_col_offset)
-    return [(start, end, cls), (len(text), len(text), f"{'' if text.endswith(chr(10)) else chr(10)}from {module} import {cls}{MARK}\n")], cls
+    newline = "" if text.endswith("\n") else "\n"
+    return [(start, end, cls), (len(text), len(text), f"{newline}from {module} import {cls}{MARK}\n")], cls
 
 
 def _literal_for(value: ast.expr, expected: str) -> str | None:

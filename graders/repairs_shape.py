@@ -200,5 +200,6 @@ def create_asset(signals: list[dict], files: Files, _response: Files | None = No
     path = next((s["missing_path"] for s in signals if s.get("missing_path")), None)
     if not path or path in files:
         return None
+    archive = path.endswith(".zip")
     return Repair("create-asset", f"{path}: the response does not ship it; an empty "
-                  f"{'archive' if path.endswith('.zip') else 'file'} stands in", {path: EMPTY_ZIP if path.endswith(".zip") else ""})
+                  f"{'archive' if archive else 'file'} stands in", {path: EMPTY_ZIP if archive else ""})

@@ -12,7 +12,8 @@ from .conftest import run_cli, stack_md, write_task
 
 pytestmark = pytest.mark.toolchain
 
-FLAT = stack_md("        Vpc(self, 'vpc', cidr_block='10.0.0.0/16')\n        S3Bucket(self, 'b', bucket='b-' + kwargs['environment_suffix'])\n",
+FLAT = stack_md("        Vpc(self, 'vpc', cidr_block='10.0.0.0/16')\n"
+                "        S3Bucket(self, 'b', bucket='b-' + kwargs['environment_suffix'])\n",
                 "from cdktf_cdktf_provider_aws import Vpc, S3Bucket")
 ONE_BLOCK = stack_md(
     "        b = S3Bucket(self, 'b', bucket='logs-' + kwargs['environment_suffix'])\n"
