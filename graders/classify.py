@@ -90,6 +90,17 @@ def classify(stage: str, signal: dict) -> tuple[Rule, str]:
     return rule, message
 
 
+def _hint(signal: dict) -> str:
+    """What the message adds about the name: an honest near miss, or that none exists (unless the
+    name lives in another module, which the message already says)."""
+    suggestions = near_misses(_wanted(signal), signal.get("suggestions") or [])
+    if suggestions:
+        return f"; did you mean `{suggestions[0]}`?"
+    if "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME and not signal.get("home_module"):
+        return NO_NEAR_NAME[signal["kind"]]
+    return ""
+
+
 def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
     """Like ``classify``, plus the defect key (None: this finding merges with nothing)."""
     sig = derived(signal)
@@ -102,11 +113,7 @@ def classify_defect(stage: str, signal: dict) -> tuple[Rule, str, str | None]:
         raise LookupError(f"no catalogue rule for {stage} signal kind={signal.get('kind')!r}")
     values = defaultdict(str, {k: v for k, v in sig.items() if isinstance(v, (str, int, float))})
     message = rule.message.format_map(values)
-    suggestions = near_misses(_wanted(signal), signal.get("suggestions") or [])
-    if suggestions:
-        message += f"; did you mean `{suggestions[0]}`?"
-    elif "suggestions" in signal and signal.get("kind") in NO_NEAR_NAME and not signal.get("home_module"):
-        message += NO_NEAR_NAME[signal["kind"]]
+    message += _hint(signal)
     if signal.get("outside_graph") and stage in ("static", "lint"):
         rule, message = _outside_graph(rule), message + " (in a file the stack's entry never imports)"
     defect = None
