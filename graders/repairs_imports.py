@@ -36,7 +36,7 @@ def _statement(signals: list[dict], files: Files) -> tuple[str, str, ast.ImportF
     return path, files[path], node, statement or {name: {"home": None, "suggestions": first(signals, "suggestions") or []}}
 
 
-def _rewrite(text: str, node: ast.ImportFrom, moved: dict[str, str], dropped: set[str]) -> tuple[int, int, str]:
+def _rewrite(text: str, node: ast.ImportFrom, moved: dict[str, tuple[str, str]], dropped: set[str]) -> tuple[int, int, str]:
     """The statement with ``moved`` names imported from their home and ``dropped`` ones gone, on
     the same lines (statements joined by ``;``, the line breaks kept after them)."""
     start = offset(text, node.lineno, node.col_offset)
@@ -47,7 +47,9 @@ def _rewrite(text: str, node: ast.ImportFrom, moved: dict[str, str], dropped: se
         return a.name + (f" as {a.asname}" if a.asname else "")
 
     parts = [f"from {'.' * node.level}{node.module or ''} import {', '.join(alias(a) for a in kept)}"] if kept else []
-    parts += [f"from {moved[a.name]} import {alias(a)}" for a in node.names if a.name in moved]
+    parts += [f"from {moved[a.name][0]} import {moved[a.name][1]}"
+              + (f" as {a.asname or a.name}" if (a.asname or a.name) != moved[a.name][1] else "")
+              for a in node.names if a.name in moved]
     return (start, end, ("; ".join(parts) or "pass") + "\n" * text.count("\n", start, end))
 
 
@@ -57,10 +59,11 @@ def relocate_import(signals: list[dict], files: Files) -> Repair | None:
     if found is None:
         return None
     path, text, node, statement = found
-    moved = {n: s["home"] for n, s in statement.items() if s.get("home")}
+    present = {a.name for a in node.names}
+    moved = {n: (s["home"], s.get("home_name") or n) for n, s in statement.items() if s.get("home") and n in present}
     if not moved:
         return None
-    where = ", ".join(f"{n} from {m}" for n, m in sorted(moved.items()))
+    where = ", ".join(f"{n} from {m}" + (f" as {c}" if c != n else "") for n, (m, c) in sorted(moved.items()))
     return Repair("relocate-import", f"{path}:{node.lineno}: import {where}",
                   {path: apply_edits(text, [_rewrite(text, node, moved, set())])})
 

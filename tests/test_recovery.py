@@ -13,8 +13,11 @@ from .conftest import run_cli, stack_md, write_task
 pytestmark = pytest.mark.toolchain
 
 FLAT = stack_md("        Vpc(self, 'vpc', cidr_block='10.0.0.0/16')\n"
-                "        S3Bucket(self, 'b', bucket='b-' + kwargs['environment_suffix'])\n",
-                "from cdktf_cdktf_provider_aws import Vpc, S3Bucket")
+                "        b = S3Bucket(self, 'b', bucket='b-' + kwargs['environment_suffix'])\n"
+                "        S3BucketVersioning(self, 'v', bucket=b.id,\n"
+                "            versioning_configuration=S3BucketVersioningVersioningConfiguration(status='Enabled'))\n",
+                "from cdktf_cdktf_provider_aws import (Vpc, S3Bucket, S3BucketVersioning,\n"
+                "    S3BucketVersioningVersioningConfiguration)")
 ONE_BLOCK = stack_md(
     "        b = S3Bucket(self, 'b', bucket='logs-' + kwargs['environment_suffix'])\n"
     "        S3BucketLifecycleConfiguration(self, 'l', bucket=b.id, rule=[S3BucketLifecycleConfigurationRule(\n"
@@ -59,5 +62,8 @@ def test_each_blocking_error_is_repaired_and_the_copy_synthesizes(recovery_run, 
     synth = o[(o.task_id == task) & (o.stage == "synth")].set_index("round").status
     assert synth[0] != "pass" and synth[1] == "pass"  # as written it fails; the repaired copy synthesizes
     assert v.verdict == "fail"  # the response keeps its verdict
+    if kind == "relocate-import":  # every name of the statement in one round, a versioned class by its new name
+        assert "S3BucketVersioning from cdktf_cdktf_provider_aws.s3_bucket_versioning as S3BucketVersioningA" in (
+            v.repairs[0]["description"])
     f = recovery_run.findings
     assert rule in set(f[(f.task_id == task) & (f.severity == "Critical")].rule_id)

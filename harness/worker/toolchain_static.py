@@ -100,18 +100,25 @@ class Names:
 # ------------------------------------------------------------------ checks
 
 
-def home_module(name: str) -> str | None:
-    """The provider submodule that defines ``name`` (``Vpc`` -> ``cdktf_cdktf_provider_aws.vpc``,
-    ``LbListenerDefaultAction`` -> ``...lb_listener``): models often import a class from the top
-    package, as if it were flat. The longest snake_case prefix that is a module holding it."""
+def home_module(name: str) -> tuple[str, str] | None:
+    """Where the provider defines ``name``: (module, class name). Models often import a class from
+    the top package as if it were flat (``Vpc`` -> ``...vpc``, ``LbListenerDefaultAction`` ->
+    ``...lb_listener``), or miss that a resource was versioned (``S3BucketVersioning`` ->
+    ``...s3_bucket_versioning.S3BucketVersioningA``, and its structs ``S3BucketVersioningA...``).
+    The longest snake_case prefix that is a module holding it; the provider class in ``provider``."""
     if not name[:1].isupper():
         return None
-    parts = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().split("_")
-    for n in range(len(parts), 0, -1):
-        for suffix in ("", "_a"):  # versioned twins live in a module of their own
-            mod = _module(f"{ROOTS[0]}.{'_'.join(parts[:n])}{suffix}")
-            if mod is not None and hasattr(mod, name):
-                return mod.__name__
+    words = re.findall(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)
+    if name.endswith("Provider") and hasattr(_module(f"{ROOTS[0]}.provider"), name):
+        return f"{ROOTS[0]}.provider", name
+    for n in range(len(words), 0, -1):
+        mod = _module(f"{ROOTS[0]}.{'_'.join(w.lower() for w in words[:n])}")
+        if mod is None:
+            continue
+        head = "".join(words[:n])
+        for candidate in (name, name + "A", head + "A" + name[len(head):]):
+            if hasattr(mod, candidate):
+                return mod.__name__, candidate
     return None
 
 
@@ -135,14 +142,16 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
         missing = [a.name for a in node.names if a.name != "*" and not hasattr(mod, a.name)
                    and _module(f"{node.module}.{a.name}") is None]
         # every name of the statement the module lacks, with where it lives (a repair fixes them at once)
-        statement = {n: {"home": home_module(n) if node.module.split(".")[0] == ROOTS[0] else None,
-                         "suggestions": close_names(n, public)} for n in missing}
+        homes = {n: home_module(n) if node.module.split(".")[0] == ROOTS[0] else None for n in missing}
+        # a name that lives in the imported module under another name is the rename repair's
+        statement = {n: {"home": h[0] if h and h[0] != node.module else None, "home_name": h[1] if h else None,
+                         "suggestions": close_names(n, public)} for n, h in homes.items()}
         for n in missing:
             home = statement[n]["home"]
             out.append({"kind": "static-import", "missing_name": n, "from_module": node.module,
                         "file": rel, "line": node.lineno, "suggestions": statement[n]["suggestions"],
                         "home_module": home, "statement": statement,
-                        "message": f"{node.module} has no {n}" + (f" (it is defined in {home})" if home else ""),
+                        "message": f"{node.module} has no {n}" + (f" (it is defined in {home}" + (f" as {statement[n]['home_name']}" if statement[n]["home_name"] != n else "") + ")" if home else ""),
                         "defect": f"import:{node.module}:{n}"})
     return out
 
