@@ -147,11 +147,12 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
         statement = {n: {"home": h[0] if h and h[0] != node.module else None, "home_name": h[1] if h else None,
                          "suggestions": close_names(n, public)} for n, h in homes.items()}
         for n in missing:
-            home = statement[n]["home"]
+            home, home_name = statement[n]["home"], statement[n]["home_name"]
+            where = f" (it is defined in {home}" + (f" as {home_name}" if home_name != n else "") + ")" if home else ""
             out.append({"kind": "static-import", "missing_name": n, "from_module": node.module,
                         "file": rel, "line": node.lineno, "suggestions": statement[n]["suggestions"],
                         "home_module": home, "statement": statement,
-                        "message": f"{node.module} has no {n}" + (f" (it is defined in {home}" + (f" as {statement[n]['home_name']}" if statement[n]["home_name"] != n else "") + ")" if home else ""),
+                        "message": f"{node.module} has no {n}{where}",
                         "defect": f"import:{node.module}:{n}"})
     return out
 
