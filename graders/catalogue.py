@@ -81,6 +81,12 @@ RULES: tuple[Rule, ...] = (
     Rule("import.cdktf-name", EXEC, "Critical", *TOOLCHAIN_NAME,
          {"kind": "exception", "type": "ImportError", "from_module": r"^(cdktf|constructs)\b"},
          "cannot import {missing_name} from {from_module}", defect="import:{from_module}:{missing_name}"),
+    Rule("import.provider-not-installed", EXEC, "Info", "Provider package not in the toolchain",
+         "The code imports a prebuilt CDKTF provider other than AWS (kubernetes, random, ...) that the pinned "
+         "toolchain does not install: the harness cannot judge past the import; the response is not at fault.",
+         "None for the response (add the provider to the toolchain to grade it).",
+         {"kind": "exception", "type": "ModuleNotFoundError", "missing_module": r"^cdktf_cdktf_provider_(?!aws\b)\w+$"},
+         "no module {missing_module} in the toolchain"),
     Rule("import.module-not-found", EXEC, "Critical", "Module not found",
          "The code imports a module that neither the response nor the toolchain provides.",
          "Provide the module or depend only on the toolchain's packages.",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from graders.classify import classify
+
 from .prepare import Prepared, md_lines
 from .records import Finding, RepairRecord, StageOutcome, VariantResult, portable
 from .worker.tapgrade_stages import CHAIN, WORKER_STAGES
@@ -27,9 +29,19 @@ def worker_outcomes(prep: Prepared, events: list[dict], failure: tuple[str | Non
     for stage in stages:
         out.append(got[stage] if stage in got else _unreported(prep, stage, failure, infra, blocked))
         out[-1].round = round_
+        _environment_gap(stage, out[-1])
         if stage in CHAIN and out[-1].status != "pass" and blocked is None:
             blocked = f"{stage} {out[-1].status}"
     return out
+
+
+def _environment_gap(stage: str, o: StageOutcome) -> None:
+    """A failed stage whose every signal the catalogue rates Info (a provider package the toolchain
+    does not install) was kept from judging by the environment: infra-error, not the response's fail."""
+    if stage in CHAIN and o.status == "fail" and o.signals:
+        rated = [classify(stage, sig) for sig in o.signals]
+        if all(rule.severity == "Info" for rule, _ in rated):
+            o.status, o.reason = "infra-error", rated[0][1]
 
 
 def _unreported(prep: Prepared, stage: str, failure: tuple[str | None, dict] | None, infra: str | None,

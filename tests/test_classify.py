@@ -105,3 +105,27 @@ def test_findings_outside_the_stacks_import_graph_are_one_level_lower() -> None:
     assert classify_defect("lint", {**lint, "outside_graph": True})[0].severity == "Low"
     floor = next(s for s, r in PYLINT_RULES.items() if r.severity == "Low")
     assert classify_defect("lint", {**lint, "symbol": floor, "outside_graph": True})[0].severity == "Low"  # never below
+
+
+def test_a_data_source_the_mirror_lacks_and_the_pinned_package_defines_is_a_version_difference() -> None:
+    """The mirror's Terraform provider (5.x) may lack a data source the pinned package (6.x) generates
+    bindings for: the response is not at fault (Info), unlike a type neither knows."""
+    from harness.plan.diagnostics import signals
+
+    diag = {"severity": "error", "summary": "Invalid data source",
+            "detail": 'The provider hashicorp/aws does not support data source "aws_vpn_connection".'}
+    schema = {"resource": {}, "data": {"aws_vpn_connection": {}}, "provider_version": "6.0.0"}
+    assert [s["kind"] for s in signals([diag], {}, schema)] == ["provider-version"]
+    unknown = {**diag, "detail": 'The provider hashicorp/aws does not support data source "aws_imaginary".'}
+    assert [s["kind"] for s in signals([unknown], {}, schema)] == ["terraform-diagnostic"]
+
+
+def test_a_provider_package_the_toolchain_lacks_is_not_the_responses_fault() -> None:
+    sig = {"kind": "exception", "type": "ModuleNotFoundError", "missing_module": "cdktf_cdktf_provider_kubernetes",
+           "message": "No module named 'cdktf_cdktf_provider_kubernetes'"}
+    rule, _ = classify("import", sig)
+    assert (rule.id, rule.severity) == ("import.provider-not-installed", "Info")
+    rule, _ = classify("import", {**sig, "missing_module": "cdktf_cdktf_provider_aws.imaginary"})
+    assert rule.severity == "Critical"
+    rule, _ = classify("import", {**sig, "missing_module": "stacks"})
+    assert rule.id == "import.module-not-found"

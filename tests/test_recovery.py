@@ -36,12 +36,15 @@ NO_ZIP = stack_md(
     "                       type=AssetType.FILE)\n",
     "from cdktf import AssetType, TerraformAsset")
 
+KUBERNETES = stack_md("        KubernetesProvider(self, 'k8s')\n",
+                      "from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider")
+
 
 @pytest.fixture(scope="module")
 def recovery_run(toolchain_ready, tmp_path_factory):
     root = tmp_path_factory.mktemp("recovery")
     for name, md in (("flat-import", FLAT), ("one-block", ONE_BLOCK), ("no-description", NO_DESCRIPTION),
-                     ("no-zip", NO_ZIP)):
+                     ("no-zip", NO_ZIP), ("kubernetes", KUBERNETES)):
         write_task(root / "tasks", name, md)
     proc = run_cli("run", str(root / "tasks"), "--out", str(root / "runs"), "--run-id", "r", "--no-checkov")
     assert proc.returncode == 0, proc.stderr
@@ -67,3 +70,15 @@ def test_each_blocking_error_is_repaired_and_the_copy_synthesizes(recovery_run, 
             v.repairs[0]["description"])
     f = recovery_run.findings
     assert rule in set(f[(f.task_id == task) & (f.severity == "Critical")].rule_id)
+
+
+def test_a_provider_package_the_toolchain_lacks_is_an_environment_gap(recovery_run) -> None:
+    """Nothing to repair and nothing of the response's to blame: infra-error, an Info finding."""
+    v = recovery_run.variants.set_index("task_id").loc["kubernetes"]
+    assert v.verdict == "infra-error" and v.repairs == []
+    o = recovery_run.outcomes
+    imp = o[(o.task_id == "kubernetes") & (o.stage == "import")].iloc[0]
+    assert imp.status == "infra-error" and "cdktf_cdktf_provider_kubernetes" in imp.reason
+    f = recovery_run.findings
+    assert set(f[f.task_id == "kubernetes"].rule_id) >= {"import.provider-not-installed"}
+    assert not set(f[(f.task_id == "kubernetes") & f.severity.isin(["Critical", "High"])].rule_id)

@@ -15,7 +15,7 @@ from graders.infra_signatures import infra_reason
 from .. import schema_check
 
 PROVIDER_VERSION_SUMMARIES = ("Extraneous JSON object property", "Unsupported argument", "Unsupported block type",
-                              "Invalid resource type", "Unsupported attribute")
+                              "Invalid resource type", "Invalid data source", "Unsupported attribute")
 
 
 def construct(config: dict, address: str | None) -> str | None:
@@ -65,8 +65,8 @@ def signals(diags: list[dict], config: dict, schema: dict | None) -> list[dict]:
 def _newer_provider_knows(sig: dict, snippet: dict, schema: dict) -> bool:
     """Whether the pinned provider package (its jsii schema) knows what the mirror's provider rejected."""
     name = sig.get("attribute")
-    if sig["summary"] == "Invalid resource type":
-        m = re.search(r'type "(aws_\w+)"', sig["detail"])
+    if sig["summary"] in ("Invalid resource type", "Invalid data source"):
+        m = re.search(r'(?:type|data source) "(aws_\w+)"', sig["detail"])
         return bool(m and (m.group(1) in schema["resource"] or m.group(1) in schema["data"]))
     if not name:
         return False
