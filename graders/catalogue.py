@@ -23,13 +23,18 @@ from .static_rules import CONTRACT, PROVIDER_NAME, TOOLCHAIN_NAME, static_rules
 from .terraform_rules import terraform_rules
 
 # Re-exported: the catalogue is where the harness reads rules and severities from.
-__all__ = ["ANY", "EXEC", "FAILURE_SEVERITIES", "OUTSIDE_GRAPH_DOWNGRADE", "PYLINT_RULES", "RULES", "SEVERITIES", "Rule",
-           "Severity", "rule_by_id"]
+__all__ = ["ANY", "AFTER_STUB_RULES", "EXEC", "FAILURE_SEVERITIES", "OUTSIDE_GRAPH_DOWNGRADE", "PYLINT_RULES", "RULES",
+           "SEVERITIES", "Rule", "Severity", "rule_by_id"]
 
 
 # Static and lint findings in a file the stack's entry never imports (harness/import_graph.py) cannot
 # break synthesis: they are rated this many levels lower, never below Low (graders/classify.py).
 OUTSIDE_GRAPH_DOWNGRADE = 1
+
+# After a repair stubbed out a provider name (``stub-missing-name``: calls to it give None), a
+# required argument or block found missing may be the one the stub left unset: such findings are
+# Info (recorded, the response not blamed for what the harness's copy lacks).
+AFTER_STUB_RULES = r"^(validate|plan|deploy|jsii)\.missing-argument$"
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
@@ -226,6 +231,10 @@ RULES: tuple[Rule, ...] = (
          "Literal resource names that omit environment_suffix collide when two environments (or two "
          "pull requests) deploy into one account.", "Build every name with the environment_suffix.",
          {"kind": "config-rule", "rule": "environment-suffix"}),
+    Rule("config.name-tag-suffix", "rules", "Low", "Name tags without the environment suffix",
+         "Literal Name tags that omit environment_suffix make two environments' resources look the same "
+         "in the console and in cost reports (nothing collides).", "Build Name tags with the environment_suffix.",
+         {"kind": "config-rule", "rule": "name-tag-suffix"}),
     # --- rules in Rego over the plan JSON (graders/rego/<stem>.rego) ----------------------------
     Rule("rego.lambda_runtime", "rules", "Medium", "Lambda runtime deprecated",
          "The function is planned with a runtime AWS has deprecated; creating or updating it is "

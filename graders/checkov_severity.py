@@ -13,10 +13,10 @@ missing extras.
 from __future__ import annotations
 
 CHECKOV_SEVERITIES: tuple[tuple[str, str, str, str], ...] = (
-    ("high", "High", r"^CKV_AWS_(16|17|20|24|25|41|45|46|57|62|70|93|107|108|109|110|277|287|288|289)$",
-     "public exposure of data or hosts, unencrypted RDS, hard-coded secrets, admin or escalation in IAM"),
-    ("medium", "Medium", r"^CKV_AWS_(2|3|8|19|27|28|53|54|55|56|79|88|97|103|105|111|130|133|226|227|260|290|355)$",
-     "hardening a reviewer asks for: encryption at rest, public access blocks, IMDSv2, TLS, "
+    ("high", "High", r"^CKV_AWS_(16|17|20|24|25|41|45|46|57|62|70|93|96|107|108|109|110|277|287|288|289)$",
+     "public exposure of data or hosts, unencrypted RDS and Aurora, hard-coded secrets, admin or escalation in IAM"),
+    ("medium", "Medium", r"^CKV_AWS_(2|3|7|8|19|27|28|53|54|55|56|79|88|97|103|105|111|130|133|226|227|260|290|355)$",
+     "hardening a reviewer asks for: encryption at rest, KMS key rotation, public access blocks, IMDSv2, TLS, "
      "backups, scoped IAM writes"),
     # Deletion protection (139, 150, 293) is Info on purpose: it contradicts the destroyability the
     # pipeline needs (config.destroyable).

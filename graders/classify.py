@@ -14,6 +14,7 @@ from dataclasses import replace
 from harness.worker.tapgrade_stages import CHAIN
 
 from .catalogue import (
+    AFTER_STUB_RULES,
     ANY,
     EXEC,
     FAILURE_SEVERITIES,
@@ -73,6 +74,16 @@ def _matches(rule: Rule, stage: str, sig: dict) -> bool:
         elif have != want:
             return False
     return True
+
+
+def after_stub(rule: Rule, message: str, stubs: list[str]) -> tuple[Rule, str]:
+    """The rule and message of a finding made after repairs ``stubs`` took provider names out: a
+    missing argument may be the stub's doing (the catalogue's ``AFTER_STUB_RULES``), so Info."""
+    if not stubs or not re.match(AFTER_STUB_RULES, rule.id):
+        return rule, message
+    return (replace(rule, severity="Info"),
+            message + f" (may follow from {', '.join(stubs)}, which took a name the provider lacks out and left "
+                      "its argument unset)")
 
 
 def _outside_graph(rule: Rule) -> Rule:

@@ -218,9 +218,29 @@ def environment_suffix(config: dict, ctx: Context) -> list[Signal]:
                                           f"{ctx.environment_suffix!r}: {shown}", None, count=len(missing))]
 
 
+def name_tag_suffix(config: dict, ctx: Context) -> list[Signal]:
+    """Literal ``Name`` tags should carry the environment suffix too: they are what the console and
+    cost reports show, and two environments' resources become indistinguishable. Lower than a name
+    (nothing collides); one signal per stack."""
+    suffix = ctx.environment_suffix.lower()
+    if not suffix:
+        return []
+    missing = []
+    for rtype, instances in sorted((config.get("resource") or {}).items()):
+        for name, body in (instances or {}).items():
+            tag = (body.get("tags") or {}).get("Name") if isinstance(body.get("tags"), dict) else None
+            if isinstance(tag, str) and tag and not REF.search(tag) and suffix not in tag.lower():
+                missing.append(f"{rtype}.{name} Name={tag!r}")
+    if not missing:
+        return []
+    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    return [_signal("name-tag-suffix", f"{len(missing)} Name tag(s) without the environment suffix "
+                                       f"{ctx.environment_suffix!r}: {shown}", None, count=len(missing))]
+
+
 CHECKS: tuple[Callable[[dict, Context], list[Signal]], ...] = (
     s3_backend, provider_default_tags, route53_address_records, lambda_packages, iam_policy_documents,
-    destroyable, hard_coded_region, environment_suffix,
+    destroyable, hard_coded_region, environment_suffix, name_tag_suffix,
 )
 
 

@@ -7,19 +7,20 @@ with today's catalogue) call the same code.
 
 from __future__ import annotations
 
-from graders.classify import classify_defect
+from graders.classify import after_stub, classify_defect
 
 from .records import Finding, RepairRecord, StageOutcome
 
 
 def findings_for(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
-                 depends_on: list[str] | None = None) -> list[Finding]:
+                 depends_on: list[str] | None = None, stubs: list[str] | None = None) -> list[Finding]:
     """Classified findings of some outcomes (one round), unmerged. Pure: reads saved signals only,
-    so ``harness rescore`` can call it on an old run."""
+    so ``harness rescore`` can call it on an old run. ``stubs``: the stub repairs made before."""
     findings = []
     for o in outcomes:
         for sig in o.signals:
             rule, message, defect = classify_defect(o.stage, sig)
+            rule, message = after_stub(rule, message, stubs or [])
             frames = sig.get("frames") or []
             file, line = (frames[-1]["file"], frames[-1]["line"]) if frames else (sig.get("file"), sig.get("line"))
             # the entry point belongs to the task: a response's own entry file is never run, so a
@@ -38,7 +39,8 @@ def findings_of(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
     the repairs made up to its round (a finding of round n was found after repairs R1..Rn).
     Grading adds them round by round (``onepass.Rounds``); ``rescore`` rebuilds them at once."""
     return [f for o in outcomes
-            for f in findings_for([o], file_md_lines, [r["id"] for r in repairs if r["round"] <= o.round])]
+            for f in findings_for([o], file_md_lines, [r["id"] for r in repairs if r["round"] <= o.round],
+                                  [r["id"] for r in repairs if r["round"] <= o.round and r["kind"] == "stub-missing-name"])]
 
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:

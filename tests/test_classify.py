@@ -129,3 +129,13 @@ def test_a_provider_package_the_toolchain_lacks_is_not_the_responses_fault() -> 
     assert rule.severity == "Critical"
     rule, _ = classify("import", {**sig, "missing_module": "stacks"})
     assert rule.id == "import.module-not-found"
+
+
+def test_a_missing_argument_after_a_stub_is_not_blamed_on_the_response() -> None:
+    from graders.catalogue import rule_by_id
+    from graders.classify import after_stub
+
+    rule, message = after_stub(rule_by_id("validate.missing-argument"), "Insufficient statement blocks", ["R2"])
+    assert rule.severity == "Info" and "R2" in message
+    assert after_stub(rule_by_id("validate.missing-argument"), "m", [])[0].severity == "Critical"
+    assert after_stub(rule_by_id("validate.unknown-argument"), "m", ["R2"])[0].severity == "Critical"

@@ -82,6 +82,18 @@ def test_environment_suffix_is_one_finding_per_stack(tmp_path: Path) -> None:
     assert classify("rules", suffix[0])[0].severity == "Medium"
 
 
+
+def test_name_tags_without_the_suffix_are_one_low_finding_per_stack(tmp_path: Path) -> None:
+    cfg = {"resource": {"aws_vpc": {"v": {"cidr_block": "10.0.0.0/16", "tags": {"Name": "main-vpc"}}},
+                        "aws_subnet": {"a": {"tags": {"Name": "public-dev"}}, "b": {"tags": {"Name": "${var.n}"}},
+                                       "c": {"tags": {"Team": "t"}}}}}
+    signals = [s for s in check_config(cfg, Context(tmp_path, {"environment_suffix": "dev"}))
+               if s["rule"] == "name-tag-suffix"]
+    assert len(signals) == 1 and signals[0]["count"] == 1 and "aws_vpc.v Name='main-vpc'" in signals[0]["message"]
+    assert classify("rules", signals[0])[0].severity == "Low"
+    assert not [s for s in check_config(cfg, Context(tmp_path, {})) if s["rule"] == "name-tag-suffix"]
+
+
 CONTRACT_RULES = {"config.backend-s3", "config.default-tags", "config.hard-coded-region", "config.environment-suffix"}
 
 

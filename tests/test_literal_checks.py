@@ -46,3 +46,11 @@ def test_the_catalogue_rates_them() -> None:
         "hardcoded-secret": ("static.literal-hardcoded-secret", "Medium"),
         "interpolation": ("static.literal-interpolation", "Medium"),
     }
+
+
+def test_secrets_built_in_f_strings_or_held_in_variables_are_literals_too() -> None:
+    """A password whose fixed part is guessable (``f"Pass{suffix}!"``) is as hard-coded as a
+    constant; so is one assigned to a credential-named variable. A secret read from elsewhere is not."""
+    src = ('Db(password=f"SecurePass{suffix}!")\nmaster_password = "Sup3rSecret"\n'
+           'Db(password=f"{prefix}{suffix}")\nDb(password=secret.value)\ntoken = os.environ["T"]\n')
+    assert _checks(src) == [("hardcoded-secret", 1), ("hardcoded-secret", 2)]

@@ -40,17 +40,30 @@ def _strings(tree: ast.AST) -> list[tuple[ast.Constant, str, bool]]:
             if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
-def _credential_values(tree: ast.AST) -> list[tuple[str, ast.Constant, str]]:
-    """(name, value) for string constants given to a credential-named keyword or dict key."""
-    out: list[tuple[str, ast.Constant]] = []
+def _literal_text(value: ast.expr) -> str | None:
+    """The text a value fixes in the code: a string constant, or an f-string's literal parts when
+    they make up a guessable secret on their own (``f"Pass{suffix}!"``: 6+ characters)."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return value.value
+    if isinstance(value, ast.JoinedStr):
+        fixed = "".join(v.value for v in value.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        return fixed if len(fixed.strip()) >= 6 else None
+    return None
+
+
+def _credential_values(tree: ast.AST) -> list[tuple[str, ast.expr, str]]:
+    """(name, value, text) for literals given to a credential-named keyword, dict key or variable."""
+    out: list[tuple[str, ast.expr]] = []
     for n in ast.walk(tree):
-        if isinstance(n, ast.keyword) and n.arg and isinstance(n.value, ast.Constant):
+        if isinstance(n, ast.keyword) and n.arg:
             out.append((n.arg, n.value))
         elif isinstance(n, ast.Dict):
-            out += [(k.value, v) for k, v in zip(n.keys, n.values)
-                    if isinstance(k, ast.Constant) and isinstance(k.value, str) and isinstance(v, ast.Constant)]
-    return [(name, v, v.value) for name, v in out
-            if SECRET_NAME.match(name) and isinstance(v.value, str) and v.value.strip()]
+            out += [(k.value, v) for k, v in zip(n.keys, n.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+        elif isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], (ast.Name, ast.Attribute)):
+            target = n.targets[0]
+            out.append((target.id if isinstance(target, ast.Name) else target.attr, n.value))
+    return [(name, v, text) for name, v in out
+            if SECRET_NAME.match(name) and (text := _literal_text(v)) is not None and text.strip()]
 
 
 def check_literals(tree: ast.AST, rel: str) -> list[dict]:

@@ -122,6 +122,38 @@ def home_module(name: str) -> tuple[str, str] | None:
     return None
 
 
+def _missing_module(node: ast.ImportFrom, rel: str) -> dict:
+    """An import from a toolchain module that does not exist, with its closest siblings."""
+    parent, _, leaf = node.module.rpartition(".")
+    pkg = _module(parent) if parent else None
+    names = [i.name for i in pkgutil.iter_modules(pkg.__path__)] if pkg is not None and hasattr(pkg, "__path__") else []
+    return {"kind": "static-module", "missing_module": node.module, "file": rel, "line": node.lineno,
+            "suggestions": [f"{parent}.{n}" for n in close_names(leaf, names)],
+            "message": f"module {node.module} does not exist in the installed toolchain",
+            "defect": f"module:{node.module}"}
+
+
+def _missing_names(node: ast.ImportFrom, mod, rel: str) -> list[dict]:
+    """One signal per name the module lacks, each carrying the whole statement's missing names and
+    where each lives (a repair fixes them at once)."""
+    public = _public(mod)
+    missing = [a.name for a in node.names if a.name != "*" and not hasattr(mod, a.name)
+               and _module(f"{node.module}.{a.name}") is None]
+    homes = {n: home_module(n) if node.module.split(".")[0] == ROOTS[0] else None for n in missing}
+    # a name that lives in the imported module under another name is the rename repair's
+    statement = {n: {"home": h[0] if h and h[0] != node.module else None, "home_name": h[1] if h else None,
+                     "suggestions": close_names(n, public)} for n, h in homes.items()}
+    out = []
+    for n in missing:
+        home, home_name = statement[n]["home"], statement[n]["home_name"]
+        where = f" (it is defined in {home}" + (f" as {home_name}" if home_name != n else "") + ")" if home else ""
+        out.append({"kind": "static-import", "missing_name": n, "from_module": node.module,
+                    "file": rel, "line": node.lineno, "suggestions": statement[n]["suggestions"],
+                    "home_module": home, "statement": statement,
+                    "message": f"{node.module} has no {n}{where}", "defect": f"import:{node.module}:{n}"})
+    return out
+
+
 def check_imports(tree: ast.Module, rel: str) -> list[dict]:
     out = []
     for node in ast.walk(tree):
@@ -129,31 +161,7 @@ def check_imports(tree: ast.Module, rel: str) -> list[dict]:
                 and node.module.split(".")[0] in ROOTS):
             continue
         mod = _module(node.module)
-        if mod is None:
-            parent, _, leaf = node.module.rpartition(".")
-            pkg = _module(parent) if parent else None
-            names = [i.name for i in pkgutil.iter_modules(pkg.__path__)] if pkg is not None and hasattr(pkg, "__path__") else []
-            out.append({"kind": "static-module", "missing_module": node.module, "file": rel, "line": node.lineno,
-                        "suggestions": [f"{parent}.{n}" for n in close_names(leaf, names)],
-                        "message": f"module {node.module} does not exist in the installed toolchain",
-                        "defect": f"module:{node.module}"})
-            continue
-        public = _public(mod)
-        missing = [a.name for a in node.names if a.name != "*" and not hasattr(mod, a.name)
-                   and _module(f"{node.module}.{a.name}") is None]
-        # every name of the statement the module lacks, with where it lives (a repair fixes them at once)
-        homes = {n: home_module(n) if node.module.split(".")[0] == ROOTS[0] else None for n in missing}
-        # a name that lives in the imported module under another name is the rename repair's
-        statement = {n: {"home": h[0] if h and h[0] != node.module else None, "home_name": h[1] if h else None,
-                         "suggestions": close_names(n, public)} for n, h in homes.items()}
-        for n in missing:
-            home, home_name = statement[n]["home"], statement[n]["home_name"]
-            where = f" (it is defined in {home}" + (f" as {home_name}" if home_name != n else "") + ")" if home else ""
-            out.append({"kind": "static-import", "missing_name": n, "from_module": node.module,
-                        "file": rel, "line": node.lineno, "suggestions": statement[n]["suggestions"],
-                        "home_module": home, "statement": statement,
-                        "message": f"{node.module} has no {n}{where}",
-                        "defect": f"import:{node.module}:{n}"})
+        out += [_missing_module(node, rel)] if mod is None else _missing_names(node, mod, rel)
     return out
 
 
