@@ -18,6 +18,7 @@ both take their place in ``RULES`` here.
 from __future__ import annotations
 
 from .checkov_severity import CHECKOV_SEVERITIES
+from .lint_rules import PYLINT_RULES
 from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
 from .static_rules import CONTRACT, PROVIDER_NAME, TOOLCHAIN_NAME, static_rules
 from .terraform_rules import terraform_rules
@@ -99,6 +100,12 @@ RULES: tuple[Rule, ...] = (
     Rule("import.syntax-error", EXEC, "Critical", "Syntax error",
          "The module does not parse, so nothing can be imported.", "Fix the syntax error.",
          {"kind": "exception", "type": r"^(SyntaxError|IndentationError|TabError)$"}),
+    Rule("exec.undefined-name", EXEC, "Critical", "Name not defined",
+         "The code uses a name it never imports or defines: a provider class without its import, or a "
+         "JSON literal (true, false, null) written where Python needs True, False, None.",
+         "Import the class from the provider module that defines it; write Python literals.",
+         {"kind": "exception", "type": "NameError", "undefined_name": r"."},
+         "{type}: {message_head}", repair="define-name", defect="name:{top_file}:{undefined_name}"),
     Rule("import.name-error", "import", "Critical", "Name error at import",
          "Module-level code uses a name that is not defined or imported.", "Import or define the name.",
          {"kind": "exception", "type": "NameError"}),
@@ -261,31 +268,6 @@ RULES: tuple[Rule, ...] = (
          {"kind": "pylint", "category": r"^(convention|refactor|info)$"}, "{symbol}: {message}"),
 )
 
-# pylint symbols with a severity of their own (the reference analysis sets these three).
-PYLINT_RULES: dict[str, Rule] = {
-    r.when["symbol"]: r
-    for r in (
-        Rule("lint.unspecified-encoding", "lint", "High", "File encoding not specified",
-             "open() without encoding= uses the platform's default encoding.",
-             "Pass encoding='utf-8' to open().", {"kind": "pylint", "symbol": "unspecified-encoding"},
-             "{message}"),
-        Rule("lint.unused-import", "lint", "Medium", "Unused import",
-             "A name is imported and never used.", "Remove the import.",
-             {"kind": "pylint", "symbol": "unused-import"}, "{message}"),
-        Rule("lint.line-too-long", "lint", "Low", "Line too long",
-             "A line exceeds the project's 120-character limit.", "Wrap the line (e.g. a multi-line import).",
-             {"kind": "pylint", "symbol": "line-too-long"}, "{message}"),
-        Rule("lint.undefined-variable", "lint", "High", "Undefined variable",
-             "A name is used that is never defined.", "Define or import it.",
-             {"kind": "pylint", "symbol": "undefined-variable"}, "{message}"),
-        Rule("lint.unused-variable", "lint", "Low", "Unused variable",
-             "A local is assigned and never used (often a construct kept in a variable for nothing).",
-             "Drop the assignment or use the value.", {"kind": "pylint", "symbol": "unused-variable"}, "{message}"),
-        Rule("lint.broad-exception-caught", "lint", "Low", "Broad exception caught",
-             "except Exception hides real failures.", "Catch the specific exception.",
-             {"kind": "pylint", "symbol": "broad-exception-caught"}, "{message}"),
-    )
-}
 
 
 def rule_by_id(rule_id: str) -> Rule:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
 from .near_miss import near_misses
 from .repairs_args import coerce_argument, drop_attribute, fix_argument
-from .repairs_imports import relocate_import, stub_missing_names
+from .repairs_imports import define_name, relocate_import, stub_missing_names
 from .repairs_shape import add_argument, create_asset, map_to_struct, wrap_in_list
 
 
@@ -43,7 +43,9 @@ def rename_import(signals: list[dict], files: Files, _response: Files | None = N
 
 
 def rename_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
-    return _rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
+    """A provider module of a near name; else import the statement's names from where they live."""
+    return (_rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
+            or relocate_import(signals, files))
 
 
 def _stack_class(signals: list[dict]) -> str:
@@ -154,6 +156,7 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "struct-shape": struct_shape,
     "add-argument": add_argument,
     "create-asset": create_asset,
+    "define-name": define_name,
     "adopt-response-entry": adopt_response_entry,
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,

@@ -45,6 +45,19 @@ def _call_with(tree: ast.AST, line: int, arg: str) -> tuple[ast.Call, ast.keywor
     return call, next(k for k in call.keywords if k.arg == arg)
 
 
+def _dict_entry(tree: ast.AST, line: int, arg: str) -> tuple[ast.Call, ast.expr, ast.expr] | None:
+    """The ``"arg": value`` entry of a ``Struct(**{...})`` call spanning ``line`` (what
+    dict-to-struct builds, or the model wrote): the call, the key and the value."""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno):
+            for k in n.keywords:
+                if k.arg is None and isinstance(k.value, ast.Dict):
+                    for key, value in zip(k.value.keys, k.value.values):
+                        if isinstance(key, ast.Constant) and key.value == arg:
+                            return n, key, value
+    return None
+
+
 def _drop_keyword(text: str, kw: ast.keyword) -> tuple[int, int, str]:
     """Remove ``name=value`` and the comma after it (the lines stay)."""
     start = offset(text, kw.lineno, kw.col_offset)
@@ -65,7 +78,7 @@ def fix_argument(signals: list[dict], files: Files, _response: Files | None = No
     except SyntaxError:
         return None
     if found is None:
-        return None
+        return _drop_dict_entry(text, ast.parse(text), path, line, arg, first(signals, "class"))
     call, kw = found
     passed = {k.arg for k in call.keywords}
     near = [n for n in near_misses(arg, first(signals, "suggestions") or []) if n not in passed]
@@ -76,6 +89,17 @@ def fix_argument(signals: list[dict], files: Files, _response: Files | None = No
                       {path: apply_edits(text, [(start, start + len(arg), near[0])])})
     return Repair("fix-argument", f"{path}:{kw.lineno}: {cls} has no argument {arg} and none close to it: removed",
                   {path: apply_edits(text, [_drop_keyword(text, kw)])})
+
+
+def _drop_dict_entry(text: str, tree: ast.AST, path: str, line: int, arg: str, cls: str | None) -> Repair | None:
+    entry = _dict_entry(tree, line, arg)
+    if entry is None:
+        return None
+    call, key, value = entry
+    start, end = offset(text, key.lineno, key.col_offset), offset(text, value.end_lineno, value.end_col_offset)
+    m = re.match(r"\s*,", text[end:])
+    return Repair("fix-argument", f"{path}:{key.lineno}: {cls or ast.unparse(call.func)} has no argument {arg}: "
+                  "its dict entry removed", {path: apply_edits(text, [blank(text, start, end + (m.end() if m else 0))])})
 
 
 WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got ([\w.]+) instead")

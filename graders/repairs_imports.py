@@ -21,7 +21,7 @@ from .near_miss import near_misses
 def _statement(signals: list[dict], files: Files) -> tuple[str, str, ast.ImportFrom, dict] | None:
     """The file, its text, the import statement the evidence names, and its missing names."""
     path, name = file_of(signals), first(signals, "missing_name")
-    static = [s for s in signals if s.get("kind") == "static-import" and s.get("file") == path]
+    static = [s for s in signals if s.get("kind") in ("static-import", "static-module") and s.get("file") == path]
     line, statement = first(static, "line"), first(static, "statement")
     if path not in files or not name:
         return None
@@ -84,3 +84,31 @@ def stub_missing_names(signals: list[dict], files: Files) -> Repair | None:
     return Repair("stub-missing-name", f"{path}:{node.lineno}: {node.module} has no {', '.join(gone)} nor a near "
                   "miss (if it is a block of a resource, its fields are plain arguments): calls to it give None, "
                   "so the argument given one is left unset", {path: new})
+
+
+JSON_LITERALS = {"true": "True", "false": "False", "null": "None"}
+
+
+def define_name(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """A name the code never defines: a JSON literal becomes Python's throughout the module; a
+    provider class is imported from the module that defines it (at the end of the module, so the
+    lines stay and the import is done before any stack is built)."""
+    name, path = first(signals, "undefined_name"), file_of(signals)
+    if not name or path not in files:
+        return None
+    text = files[path]
+    if name in JSON_LITERALS:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
+        edits = [(offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset), JSON_LITERALS[name])
+                 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
+        return Repair("define-name", f"{path}: JSON {name} written as Python {JSON_LITERALS[name]}",
+                      {path: apply_edits(text, edits)}) if edits else None
+    home, real = first(signals, "home_module"), first(signals, "home_name")
+    if not home:
+        return None
+    alias = f" as {name}" if real != name else ""
+    new = text.rstrip("\n") + f"\nfrom {home} import {real}{alias}{MARK}\n"
+    return Repair("define-name", f"{path}: {name} is used but never imported: imported from {home}", {path: new})

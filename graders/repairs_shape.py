@@ -194,12 +194,29 @@ def add_argument(signals: list[dict], files: Files, _response: Files | None = No
 EMPTY_ZIP = "PK\x05\x06" + "\x00" * 18  # the end-of-central-directory record alone: a valid, empty archive
 
 
+def _packs_a_directory(signals: list[dict], files: Files) -> bool:
+    """Whether the call that raised is a TerraformAsset of type ARCHIVE or DIRECTORY."""
+    path, line = call_site(signals)
+    if path not in files or not line:
+        return False
+    try:
+        tree = ast.parse(files[path])
+    except SyntaxError:
+        return False
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return any(isinstance(k.value, ast.Attribute) and k.value.attr in ("ARCHIVE", "DIRECTORY")
+               for c in calls for k in c.keywords if k.arg == "type")
+
+
 def create_asset(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """A file the code packages that the response does not ship: an empty one (an empty zip for a
     ``.zip``) in the scratch copy, so the stages after synth judge the rest; the finding stays."""
     path = next((s["missing_path"] for s in signals if s.get("missing_path")), None)
     if not path or path in files:
         return None
+    if _packs_a_directory(signals, files):  # TerraformAsset ARCHIVE / DIRECTORY: cdktf wants a folder there
+        return Repair("create-asset", f"{path}: the response does not ship it; an empty folder stands in",
+                      {f"{path}/.tapgrade-placeholder": ""})
     archive = path.endswith(".zip")
     return Repair("create-asset", f"{path}: the response does not ship it; an empty "
                   f"{'archive' if archive else 'file'} stands in", {path: EMPTY_ZIP if archive else ""})

@@ -26,7 +26,7 @@ from .prepare import Prepared, md_lines
 from .records import Finding, RepairRecord, StageOutcome
 from .worker.tapgrade_stages import CHAIN
 
-MAX_ROUNDS = 8  # each unknown argument or wrong type costs a round of its own (fix-argument, coerce-argument)
+MAX_ROUNDS = 12  # each unknown argument or wrong type costs a round of its own (fix-argument, coerce-argument)
 
 RunRound = Callable[[dict, int], list[StageOutcome]]  # (worker request, round) -> that round's outcomes
 

@@ -13,6 +13,7 @@ from graders.repairs import (
     drop_attribute,
     fix_argument,
     rename_import,
+    rename_module,
     struct_shape,
 )
 from graders.repairs_shape import add_argument
@@ -296,3 +297,58 @@ def test_a_struct_of_the_wrong_class_is_built_as_the_declared_one() -> None:
     assert "visibility_config=Wafv2WebAclRuleVisibilityConfig(metric_name='m'))" in new
     assert new.splitlines()[2] == ("from cdktf_cdktf_provider_aws.wafv2_web_acl import Wafv2WebAclRuleVisibilityConfig"
                                    "  # added by tapgrade repair")
+
+
+def test_names_from_a_provider_module_that_does_not_exist_are_imported_from_their_home() -> None:
+    src = "from cdktf_cdktf_provider_aws.iam_policy_document import DataAwsIamPolicyDocument\nx = DataAwsIamPolicyDocument\n"
+    sig = {"kind": "static-module", "missing_module": "cdktf_cdktf_provider_aws.iam_policy_document", "file": "lib/t.py",
+           "line": 1, "suggestions": [], "missing_name": "DataAwsIamPolicyDocument",
+           "statement": {"DataAwsIamPolicyDocument": {"home": "cdktf_cdktf_provider_aws.data_aws_iam_policy_document",
+                                                      "home_name": "DataAwsIamPolicyDocument", "suggestions": []}}}
+    rep = rename_module([sig], {"lib/t.py": src})
+    assert rep is not None and rep.kind == "relocate-import"
+    assert rep.files["lib/t.py"].splitlines()[0] == (
+        "from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument")
+
+
+def test_an_undefined_name_becomes_a_python_literal_or_an_import() -> None:
+    from graders.repairs import REPAIRS
+
+    src = 'cfg = {"enabled": true, "x": null}\ny = "true"\n'
+    sig = {"kind": "exception", "type": "NameError", "undefined_name": "true", "message": "name 'true' is not defined",
+           "frames": [{"file": "lib/s.py", "line": 1}]}
+    rep = REPAIRS["define-name"]([sig], {"lib/s.py": src})
+    assert rep is not None and rep.files["lib/s.py"] == 'cfg = {"enabled": True, "x": null}\ny = "true"\n'
+    rule, _, defect = classify_defect("instantiate", sig)
+    assert rule.id == "exec.undefined-name" and rule.repair == "define-name" and defect == "name:lib/s.py:true"
+    sig = {**sig, "undefined_name": "EcsServiceLoadBalancer", "home_module": "cdktf_cdktf_provider_aws.ecs_service",
+           "home_name": "EcsServiceLoadBalancer", "message": "name 'EcsServiceLoadBalancer' is not defined"}
+    new = REPAIRS["define-name"]([sig], {"lib/s.py": "x = EcsServiceLoadBalancer()\n"}).files["lib/s.py"]
+    assert new.splitlines() == ["x = EcsServiceLoadBalancer()",
+                                "from cdktf_cdktf_provider_aws.ecs_service import EcsServiceLoadBalancer"
+                                "  # added by tapgrade repair"]
+    assert REPAIRS["define-name"]([{**sig, "home_module": None}], {"lib/s.py": "x = Unknown()\n"}) is None
+
+
+def test_a_missing_asset_gets_a_stand_in_of_the_kind_the_call_packs() -> None:
+    from graders.repairs import REPAIRS
+
+    sig = {"kind": "exception", "type": "RuntimeError", "missing_path": "lib/lambda/fn.zip",
+           "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "ENOENT: no such file or directory, stat '/w/lib/lambda/fn.zip'"}
+    archive = "TerraformAsset(self, 'a', path='lib/lambda/fn.zip',\n    type=AssetType.ARCHIVE)\n"
+    assert list(REPAIRS["create-asset"]([sig], {"lib/s.py": archive}).files) == ["lib/lambda/fn.zip/.tapgrade-placeholder"]
+    file_asset = "LambdaFunction(self, 'f', filename='lib/lambda/fn.zip')\n"
+    made = REPAIRS["create-asset"]([sig], {"lib/s.py": file_asset}).files["lib/lambda/fn.zip"]
+    assert made.startswith("PK\x05\x06") and len(made) == 22  # an empty zip archive
+
+
+def test_an_unknown_key_of_a_struct_built_from_a_dict_is_removed() -> None:
+    src = "S(**{'maximum_percent': 200,\n    'minimum_healthy_percent': 50})\n"
+    exc = {"kind": "exception", "type": "TypeError", "frames": [{"file": "lib/s.py", "line": 1}],
+           "message": "S.__init__() got an unexpected keyword argument 'minimum_healthy_percent'"}
+    rep = fix_argument([exc], {"lib/s.py": src})
+    assert rep is not None and "dict entry removed" in rep.description
+    new = rep.files["lib/s.py"]
+    assert ast.literal_eval(ast.parse(new).body[0].value.keywords[0].value) == {"maximum_percent": 200}
+    assert new.count("\n") == src.count("\n")

@@ -127,7 +127,11 @@ def _missing_module(node: ast.ImportFrom, rel: str) -> dict:
     parent, _, leaf = node.module.rpartition(".")
     pkg = _module(parent) if parent else None
     names = [i.name for i in pkgutil.iter_modules(pkg.__path__)] if pkg is not None and hasattr(pkg, "__path__") else []
+    # where the names it was asked for really live (``iam_policy_document`` -> ``data_aws_iam_policy_document``)
+    statement = {a.name: {"home": h[0], "home_name": h[1], "suggestions": []}
+                 for a in node.names if node.module.startswith(ROOTS[0]) and (h := home_module(a.name))}
     return {"kind": "static-module", "missing_module": node.module, "file": rel, "line": node.lineno,
+            "statement": statement, "missing_name": next(iter(statement), None),
             "suggestions": [f"{parent}.{n}" for n in close_names(leaf, names)],
             "message": f"module {node.module} does not exist in the installed toolchain",
             "defect": f"module:{node.module}"}

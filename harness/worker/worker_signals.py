@@ -94,6 +94,12 @@ def exception_signal(exc: BaseException, workspace: str) -> dict:
             sig["frames"].append({"file": os.path.relpath(path, workspace), "line": exc.lineno or 0,
                                   "function": "<module>", "code": (exc.text or "").strip()[:300]})
     sig.update(_suggest(exc))
+    undefined = re.fullmatch(r"name '(\w+)' is not defined", sig["message"]) if isinstance(exc, NameError) else None
+    if undefined:  # a provider class used without its import: where it lives
+        sig["undefined_name"] = undefined.group(1)
+        home = toolchain_static.home_module(undefined.group(1))
+        if home:
+            sig["home_module"], sig["home_name"] = home
     missing = re.search(r"ENOENT: no such file or directory, \w+ '([^']+)'", sig["message"])
     if missing:  # an asset the code points at (a Lambda zip) that the response does not ship
         path = os.path.normpath(os.path.join(workspace, missing.group(1)))
