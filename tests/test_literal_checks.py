@@ -54,3 +54,10 @@ def test_secrets_built_in_f_strings_or_held_in_variables_are_literals_too() -> N
     src = ('Db(password=f"SecurePass{suffix}!")\nmaster_password = "Sup3rSecret"\n'
            'Db(password=f"{prefix}{suffix}")\nDb(password=secret.value)\ntoken = os.environ["T"]\n')
     assert _checks(src) == [("hardcoded-secret", 1), ("hardcoded-secret", 2)]
+
+
+def test_credential_names_are_matched_by_what_they_hold_not_what_they_mention() -> None:
+    src = ('db_password_raw = f"app-db-{suffix}-password"\nX(api_secret="placeholder-secret")\n'
+           'X(secret_name="app/db")\nX(password_length="32")\nX(http_tokens="required")\n'
+           'X(creation_token=f"efs-{suffix}")\nX(token_url="https://example.com/t")\n')
+    assert _checks(src) == [("hardcoded-secret", 1), ("hardcoded-secret", 2)]

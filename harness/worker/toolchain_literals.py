@@ -17,9 +17,12 @@ PLACEHOLDER_ACCOUNT = re.compile(r"(?<!\d)(123456789012|111111111111|00000000000
 PLACEHOLDER_ID = re.compile(
     r"\b(?:vpc|subnet|sg|ami|igw|rtb|eni|vol|snap|nat|acl|pcx|tgw|vpce|i|lt|key)-"
     r"(?:placeholder\w*|x{3,}\w*|your\w*|example\w*|replace\w*|12345678\w*|0123456789abcdef0|0+|dummy\w*)\b", re.I)
-# Names of arguments or keys that hold a credential.
-SECRET_NAME = re.compile(r"(?i)^(?:master_)?(?:password|passwd|secret|secret_string|token|api_key|auth_token|"
-                         r"access_key|secret_key|private_key|db_password|admin_password)$")
+# Names of arguments, keys or variables that hold a credential (``master_password``, ``db_password_raw``),
+# but not ones that name, locate or describe one (``secret_name``, ``password_length``, ``token_url``),
+# nor the idempotency and IMDS settings that merely say token (``creation_token``, ``http_tokens``).
+SECRET_NAME = re.compile(r"(?i)^(?!.*(?:_|^)(?:name|names|arn|id|ids|length|version|path|url|uri|type|rotation|policy|"
+                         r"prefix|description|count|key_id|header|param\w*|ssm\w*|kms\w*|manager|field|env|var|tokens)$|creation_token$)"
+                         r".*(?:password|passwd|secret|token|api_key|access_key|private_key)")
 WEAK_SECRET = re.compile(r"(?i)change.?me|passw(?:or)?d\d*!?$|p@ss|admin123|secret123|letmein|^temp\w*\d+!?$")
 # ${...} that Terraform would interpolate but cannot: IAM policy variables (${aws:username}),
 # CloudFormation pseudo parameters (${AWS::Region}), bare names left from shell, JavaScript or
@@ -63,7 +66,7 @@ def _credential_values(tree: ast.AST) -> list[tuple[str, ast.expr, str]]:
             target = n.targets[0]
             out.append((target.id if isinstance(target, ast.Name) else target.attr, n.value))
     return [(name, v, text) for name, v in out
-            if SECRET_NAME.match(name) and (text := _literal_text(v)) is not None and text.strip()]
+            if SECRET_NAME.search(name) and (text := _literal_text(v)) is not None and text.strip()]
 
 
 def check_literals(tree: ast.AST, rel: str) -> list[dict]:
