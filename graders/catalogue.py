@@ -181,6 +181,11 @@ RULES: tuple[Rule, ...] = (
          "Code the response ran started a process or thread that was still running when its stage ended "
          "(a daemon, a background job); it was ended by the harness.",
          "Do not start background work during synthesis, or wait for it.", {"kind": "left-behind"}),
+    Rule("exec.duplicate-id", EXEC, "Critical", "Construct id used twice in one scope",
+         "Two constructs in one scope share an id, which cdktf refuses (often a copied block whose id "
+         "was not changed).", "Give every construct in a scope its own id.",
+         {"kind": "exception", "message": r"There is already a Construct with name"}, "{type}: {message_head}",
+         repair="rename-construct-id", defect="id:{top_file}:{top_line}"),
     Rule("exec.missing-asset", EXEC, "Critical", "Asset file the code points at is missing",
          "The code packages a file or directory (a Lambda zip, an asset folder) that the response does "
          "not ship, so synthesis stops on it; a deployment would too.",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
 from .near_miss import near_misses
 from .repairs_args import coerce_argument, drop_attribute, fix_argument
+from .repairs_ids import rename_construct_id
 from .repairs_imports import define_name, relocate_import, stub_missing_names
 from .repairs_shape import add_argument, create_asset, map_to_struct, wrap_in_list
 
@@ -157,6 +158,7 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "add-argument": add_argument,
     "create-asset": create_asset,
     "define-name": define_name,
+    "rename-construct-id": rename_construct_id,
     "adopt-response-entry": adopt_response_entry,
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,

@@ -352,3 +352,18 @@ def test_an_unknown_key_of_a_struct_built_from_a_dict_is_removed() -> None:
     new = rep.files["lib/s.py"]
     assert ast.literal_eval(ast.parse(new).body[0].value.keywords[0].value) == {"maximum_percent": 200}
     assert new.count("\n") == src.count("\n")
+
+
+def test_a_construct_id_used_twice_is_renamed_where_it_raised_but_not_in_a_loop() -> None:
+    from graders.repairs import REPAIRS
+
+    src = "IamPolicy(self, 'policy', name='a')\nIamPolicy(self, 'policy', name='b')\n"
+    sig = {"kind": "exception", "type": "RuntimeError", "frames": [{"file": "lib/s.py", "line": 2}],
+           "message": "There is already a Construct with name 'policy' in TerraformStack [TapStackdev]"}
+    rep = REPAIRS["rename-construct-id"]([sig], {"lib/s.py": src})
+    assert rep is not None and rep.files["lib/s.py"].splitlines() == [
+        "IamPolicy(self, 'policy', name='a')", "IamPolicy(self, 'policy-tapgrade-2', name='b')"]
+    rule, _, _ = classify_defect("instantiate", sig)
+    assert rule.id == "exec.duplicate-id" and rule.repair == "rename-construct-id"
+    loop = "for n in names:\n    IamPolicy(self, 'policy', name=n)\n"
+    assert REPAIRS["rename-construct-id"]([{**sig, "frames": [{"file": "lib/s.py", "line": 2}]}], {"lib/s.py": loop}) is None
