@@ -195,47 +195,43 @@ NAME_ARGUMENTS = ("name", "name_prefix", "bucket", "bucket_prefix", "function_na
                   "queue_name", "topic_name", "stream_name", "state_machine_name", "role_name")
 
 
-def environment_suffix(config: dict, ctx: Context) -> list[Signal]:
-    """Literal resource names must include the environment suffix, or two environments collide.
+def _lacks_suffix(value: object, suffix: str) -> bool:
+    """A literal (no Terraform reference) that does not contain the suffix."""
+    return isinstance(value, str) and bool(value) and not REF.search(value) and suffix not in value.lower()
 
-    One signal per stack (listing the first names), so a stack that never uses the suffix counts
-    once, not once per resource."""
+
+def _suffix_check(rule: str, what: str, config: dict, ctx: Context,
+                  place: Callable[[str, str, dict, str], str | None]) -> list[Signal]:
+    """One signal for the stack naming the first few places ``place`` reports as lacking the
+    suffix, so a stack that never uses it counts once, not once per resource."""
     suffix = ctx.environment_suffix.lower()
     if not suffix:
         return []
-    missing = []
-    for rtype, instances in sorted((config.get("resource") or {}).items()):
-        for name, body in (instances or {}).items():
-            for arg in NAME_ARGUMENTS:
-                value = body.get(arg)
-                if isinstance(value, str) and value and not REF.search(value) and suffix not in value.lower():
-                    missing.append(f"{rtype}.{name}.{arg}={value!r}")
-                    break
+    missing = [p for rtype, instances in sorted((config.get("resource") or {}).items())
+               for name, body in (instances or {}).items() if (p := place(rtype, name, body, suffix))]
     if not missing:
         return []
     shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-    return [_signal("environment-suffix", f"{len(missing)} resource name(s) without the environment suffix "
-                                          f"{ctx.environment_suffix!r}: {shown}", None, count=len(missing))]
+    return [_signal(rule, f"{len(missing)} {what} without the environment suffix {ctx.environment_suffix!r}: {shown}",
+                    None, count=len(missing))]
+
+
+def environment_suffix(config: dict, ctx: Context) -> list[Signal]:
+    """Literal resource names must include the environment suffix, or two environments collide."""
+    def place(rtype: str, name: str, body: dict, suffix: str) -> str | None:
+        arg = next((a for a in NAME_ARGUMENTS if _lacks_suffix(body.get(a), suffix)), None)
+        return f"{rtype}.{name}.{arg}={body[arg]!r}" if arg else None
+    return _suffix_check("environment-suffix", "resource name(s)", config, ctx, place)
 
 
 def name_tag_suffix(config: dict, ctx: Context) -> list[Signal]:
     """Literal ``Name`` tags should carry the environment suffix too: they are what the console and
     cost reports show, and two environments' resources become indistinguishable. Lower than a name
-    (nothing collides); one signal per stack."""
-    suffix = ctx.environment_suffix.lower()
-    if not suffix:
-        return []
-    missing = []
-    for rtype, instances in sorted((config.get("resource") or {}).items()):
-        for name, body in (instances or {}).items():
-            tag = (body.get("tags") or {}).get("Name") if isinstance(body.get("tags"), dict) else None
-            if isinstance(tag, str) and tag and not REF.search(tag) and suffix not in tag.lower():
-                missing.append(f"{rtype}.{name} Name={tag!r}")
-    if not missing:
-        return []
-    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-    return [_signal("name-tag-suffix", f"{len(missing)} Name tag(s) without the environment suffix "
-                                       f"{ctx.environment_suffix!r}: {shown}", None, count=len(missing))]
+    (nothing collides)."""
+    def place(rtype: str, name: str, body: dict, suffix: str) -> str | None:
+        tag = body["tags"].get("Name") if isinstance(body.get("tags"), dict) else None
+        return f"{rtype}.{name} Name={tag!r}" if _lacks_suffix(tag, suffix) else None
+    return _suffix_check("name-tag-suffix", "Name tag(s)", config, ctx, place)
 
 
 CHECKS: tuple[Callable[[dict, Context], list[Signal]], ...] = (

@@ -6,7 +6,9 @@ repair still map to the response's lines.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from typing import NamedTuple
 
 Files = dict[str, str]
 MARK = "  # added by tapgrade repair"
@@ -52,3 +54,22 @@ def blank(text: str, start: int, end: int) -> tuple[int, int, str]:
     """An edit that removes ``text[start:end]`` but keeps its line breaks (lines stay in place)."""
     return (start, end, "\n" * text.count("\n", start, end))
 
+
+
+class Site(NamedTuple):
+    """Where a repair works: a response file, the line that raised, the file's text and tree."""
+
+    path: str
+    line: int
+    text: str
+    tree: ast.Module
+
+
+def parsed_site(files: Files, path: str | None, line: int | None) -> Site | None:
+    """The site, when the evidence names a file of the response and a line, and the file parses."""
+    if path is None or path not in files or not line:
+        return None
+    try:
+        return Site(path, line, files[path], ast.parse(files[path]))
+    except SyntaxError:
+        return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import MARK, Files, Repair, apply_edits, blank, first, offset
+from .edits import MARK, Files, Repair, Site, apply_edits, blank, first, offset, parsed_site
 from .near_miss import is_near_miss, near_misses
 
 
@@ -25,6 +25,11 @@ def call_site(signals: list[dict]) -> tuple[str | None, int | None]:
         if frames:
             return frames[-1]["file"], frames[-1]["line"]
     return None, None
+
+
+def site_of(signals: list[dict], files: Files) -> Site | None:
+    """The parsed file and line of the call the evidence points at."""
+    return parsed_site(files, *call_site(signals))
 
 
 def _unknown_arg(signals: list[dict]) -> str | None:

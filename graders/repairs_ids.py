@@ -13,7 +13,7 @@ import ast
 import re
 
 from .edits import Files, Repair, apply_edits, offset
-from .repairs_args import call_site
+from .repairs_args import site_of
 
 DUPLICATE = re.compile(r"There is already a Construct with name '([^']+)'")
 
@@ -26,14 +26,10 @@ def _id_literals(tree: ast.AST, cid: str) -> list[tuple[ast.Call, ast.Constant]]
 
 def rename_construct_id(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     m = next(filter(None, (DUPLICATE.search(str(s.get("message", ""))) for s in signals)), None)
-    path, line = call_site(signals)
-    if m is None or path not in files or not line:
+    site = site_of(signals, files) if m else None
+    if m is None or site is None:
         return None
-    text = files[path]
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
+    path, line, text, tree = site
     uses = _id_literals(tree, m.group(1))
     here = [(c, k) for c, k in uses if c.lineno <= line <= (c.end_lineno or c.lineno)]
     if len(uses) < 2 or not here:

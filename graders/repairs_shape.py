@@ -16,7 +16,7 @@ import ast
 import re
 
 from .edits import MARK, Files, Repair, apply_edits, offset
-from .repairs_args import call_site
+from .repairs_args import call_site, site_of
 
 KEY = re.compile(r"Key '(\w+)': Unable to deserialize value as (.*)")
 FAILING = re.compile(r"Failing value is an? (\w+)")
@@ -108,14 +108,10 @@ def _edit(text: str, value: ast.expr, how: str) -> tuple[int, int, str] | None:
 def wrap_in_list(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """Give each key jsii rejected for its shape the shape it wants, near the call that raised."""
     keys = shape_keys("\n".join(str(s.get("message", "")) for s in signals))
-    path, line = call_site(signals)
-    if not keys or path not in files or not line:
+    site = site_of(signals, files) if keys else None
+    if site is None:
         return None
-    text = files[path]
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
+    path, line, text, tree = site
     for scope in _enclosing(tree, line):
         edits = {(e[0], e[1]): e for key, how in keys.items() for v in _values(scope, key)
                  if (e := _edit(text, v, how)) is not None}
@@ -140,14 +136,10 @@ def map_to_struct(signals: list[dict], files: Files, _response: Files | None = N
     """Build the struct class from each dict literal jsii received where it wants a struct (dicts
     the static check could not place: built in a variable, or inside another dict)."""
     keys = map_keys("\n".join(str(s.get("message", "")) for s in signals))
-    path, line = call_site(signals)
-    if not keys or path not in files or not line:
+    site = site_of(signals, files) if keys else None
+    if site is None:
         return None
-    text = files[path]
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return None
+    path, line, text, tree = site
     for scope in _enclosing(tree, line):
         found = [(d, keys[k]) for k in keys for v in _values(scope, k) for d in _dicts(v)]
         if not found:
@@ -196,13 +188,10 @@ EMPTY_ZIP = "PK\x05\x06" + "\x00" * 18  # the end-of-central-directory record al
 
 def _packs_a_directory(signals: list[dict], files: Files) -> bool:
     """Whether the call that raised is a TerraformAsset of type ARCHIVE or DIRECTORY."""
-    path, line = call_site(signals)
-    if path not in files or not line:
+    site = site_of(signals, files)
+    if site is None:
         return False
-    try:
-        tree = ast.parse(files[path])
-    except SyntaxError:
-        return False
+    path, line, _, tree = site
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno)]
     return any(isinstance(k.value, ast.Attribute) and k.value.attr in ("ARCHIVE", "DIRECTORY")
                for c in calls for k in c.keywords if k.arg == "type")
