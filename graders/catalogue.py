@@ -86,7 +86,8 @@ RULES: tuple[Rule, ...] = (
          "no module {missing_module}", repair="rename-module", defect="module:{missing_module}"),
     Rule("import.cdktf-name", EXEC, "Critical", *TOOLCHAIN_NAME,
          {"kind": "exception", "type": "ImportError", "from_module": r"^(cdktf|constructs)\b"},
-         "cannot import {missing_name} from {from_module}", defect="import:{from_module}:{missing_name}"),
+         "cannot import {missing_name} from {from_module}", repair="rename-import",
+         defect="import:{from_module}:{missing_name}"),
     Rule("import.provider-not-installed", EXEC, "Info", "Provider package not in the toolchain",
          "The code imports a prebuilt CDKTF provider other than AWS (kubernetes, random, ...) that the pinned "
          "toolchain does not install: the harness cannot judge past the import; the response is not at fault.",
@@ -96,7 +97,7 @@ RULES: tuple[Rule, ...] = (
     Rule("import.module-not-found", EXEC, "Critical", "Module not found",
          "The code imports a module that neither the response nor the toolchain provides.",
          "Provide the module or depend only on the toolchain's packages.",
-         {"kind": "exception", "type": "ModuleNotFoundError"}, defect="module:{missing_module}"),
+         {"kind": "exception", "type": "ModuleNotFoundError"}, repair="find-module", defect="module:{missing_module}"),
     Rule("import.syntax-error", EXEC, "Critical", "Syntax error",
          "The module does not parse, so nothing can be imported.", "Fix the syntax error.",
          {"kind": "exception", "type": r"^(SyntaxError|IndentationError|TabError)$"}),
@@ -192,6 +193,12 @@ RULES: tuple[Rule, ...] = (
          "Ship the file, or build it from the source in the stack (an archive data source or TerraformAsset).",
          {"kind": "exception", "missing_path": r"."}, "{type}: {message_head}", repair="create-asset",
          defect="asset:{missing_path}"),
+    Rule("exec.index-error", EXEC, "Critical", "List indexed past its end",
+         "The code indexes a list past its end. At synth time a construct's list attribute "
+         "(DataAwsAvailabilityZones.names, a resource's ids) is one token, whatever its length once "
+         "deployed, so Python indexing of it fails.", "Index token lists with Fn.element(list, i).",
+         {"kind": "exception", "type": "IndexError"}, "{type}: {message_head}", repair="token-element",
+         defect="index:{top_file}:{top_line}"),
     Rule("exec.missing-attribute", EXEC, "Critical", "Attribute the object does not have",
          "The code reads an attribute or method that the provider object, Fn or module does not define "
          "(often a name invented from another CDK's API).", "Use the attribute the provider class defines.",
@@ -204,6 +211,17 @@ RULES: tuple[Rule, ...] = (
     Rule("instantiate.error", "instantiate", "Critical", "Building the stack raised",
          "The stack's constructor (or code it calls) raised while the entry point built the app.",
          "Read the traceback; fix the failing call.", {"kind": "exception"}, "{type}: {message_head}"),
+    Rule("synth.list-in-string", "synth", "Critical", "List token used inside a string",
+         "A list-valued attribute is interpolated into a string (often Terraform syntax in an f-string, "
+         "f\"${{element({azs.names}, {i})}}\"): at synth time the list is a token that cannot be "
+         "embedded in a string, so synthesis fails.", "Use cdktf's Fn functions (Fn.element(list, i)).",
+         {"kind": "exception", "message": r"encoded list token string in a scalar string context"},
+         "{type}: {message_head}", repair="fn-call"),
+    Rule("synth.no-provider", "synth", "Critical", "Stack without a provider",
+         "A stack holds AWS resources but configures no AwsProvider (often one of several stacks), "
+         "which cdktf's validation refuses at synth.", "Configure an AwsProvider in every stack.",
+         {"kind": "exception", "message": r"Found resources without a matching provider construct"},
+         "{type}: {message_head}", repair="add-provider"),
     Rule("synth.error", "synth", "Critical", "Synthesis raised",
          "app.synth() raised: a value could not be resolved or validated.",
          "Read the traceback; fix the construct or value it names.", {"kind": "exception"},

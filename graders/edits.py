@@ -1,6 +1,6 @@
 """Text edits by ``ast`` positions, shared by the mechanical repairs (``repairs``, ``repairs_args``).
 
-Edits keep every line where it was (added code goes at the end of a module), so findings after a
+Edits keep every line where it was (an added import joins the first import line), so findings after a
 repair still map to the response's lines.
 """
 
@@ -48,6 +48,24 @@ def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
+
+
+def import_edit(text: str, statement: str) -> tuple[int, int, str]:
+    """An edit that adds ``statement`` (an import) on the line of the module's first top-level
+    import, joined by ``;``: lines stay, and the name is bound before any module-level code runs
+    (an adopted ``main.py`` builds its stack at module level, after its imports). A module with
+    no import gets it at its end."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        tree = None
+    node = next((n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                 and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")), None) if tree else None
+    if node is None:
+        newline = "" if text.endswith("\n") or not text else "\n"
+        return (len(text), len(text), f"{newline}{statement}{MARK}\n")
+    end = offset(text, node.end_lineno, node.end_col_offset)
+    return (end, end, f"; {statement}")
 
 
 def blank(text: str, start: int, end: int) -> tuple[int, int, str]:

@@ -2,8 +2,8 @@
 
 Each repair reads the evidence of one defect (static and/or execution signals) and the
 response's files, and returns new file texts plus a one-line description; it never runs code
-(it parses with ``ast`` and edits text by node positions). Line numbers are preserved (added
-imports go at the end of the module, where Python resolves them before any stack is built), so
+(it parses with ``ast`` and edits text by node positions). Line numbers are preserved (an added
+import joins the module's first import line, bound before any module-level code runs), so
 findings after a repair still map to the response's lines. The original response is never
 touched: the engine applies repairs to the variant's workspace copy.
 """
@@ -14,12 +14,14 @@ import ast
 import re
 from collections.abc import Callable
 
-from .edits import MARK, Files, Repair, apply_edits, file_of, first, offset
+from .edits import Files, Repair, apply_edits, file_of, first, import_edit, offset
 from .near_miss import near_misses
 from .repairs_args import coerce_argument, drop_attribute, fix_argument
 from .repairs_ids import rename_construct_id
-from .repairs_imports import define_name, relocate_import, stub_missing_names
+from .repairs_imports import define_name, local_module, relocate_import, stub_missing_names
 from .repairs_shape import add_argument, create_asset, map_to_struct, wrap_in_list
+from .repairs_stack import add_provider
+from .repairs_tokens import element_of_token_list, interpolated_functions
 
 
 def _rename(signals: list[dict], files: Files, key: str, kind: str, describe: str) -> Repair | None:
@@ -43,10 +45,17 @@ def rename_import(signals: list[dict], files: Files, _response: Files | None = N
             or stub_missing_names(signals, files))
 
 
+def find_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
+    """A module the response ships under another path; else a provider name's home (generated
+    ``cdktf get`` bindings the response imports but does not ship)."""
+    return local_module(signals, files) or rename_module(signals, files)
+
+
 def rename_module(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
-    """A provider module of a near name; else import the statement's names from where they live."""
+    """A provider module of a near name; else import the statement's names from where they live;
+    else bind those that live nowhere to a stub."""
     return (_rename(signals, files, "missing_module", "rename-module", "import {new} instead of {old}")
-            or relocate_import(signals, files))
+            or relocate_import(signals, files) or stub_missing_names(signals, files))
 
 
 def _stack_class(signals: list[dict]) -> str:
@@ -121,12 +130,15 @@ def dict_to_struct(signals: list[dict], files: Files, _response: Files | None = 
     for s in static:
         start = offset(text, s["dict_line"], s["dict_col"])
         end = offset(text, s["dict_end_line"], s["dict_end_col"])
+        if not text.startswith("{", start):  # built as its struct by an earlier round: not again
+            continue
         edits += [(start, start, f"{s['struct']}(**"), (end, end, ")")]
         imports[s["struct"]] = s["struct_module"]
+    if not edits:
+        return None
+    edits += [import_edit(text, f"from {m} import {n}") for n, m in sorted(imports.items())
+              if not re.search(rf"^\s*from\s+{re.escape(m)}\s+import\b[^\n]*\b{n}\b", text, re.M)]
     new = apply_edits(text, edits)
-    tail = "".join(f"\nfrom {m} import {n}{MARK}" for n, m in sorted(imports.items())
-                   if not re.search(rf"^\s*from\s+{re.escape(m)}\s+import\b[^\n]*\b{n}\b", text, re.M))
-    new = new.rstrip("\n") + "\n" + tail.lstrip("\n") + ("\n" if tail else "")
     structs = ", ".join(sorted(imports))
     return Repair("dict-to-struct", f"{path}:{static[0]['line']}: build {structs} instead of dicts", {path: new})
 
@@ -152,6 +164,7 @@ def adopt_response_entry(signals: list[dict], files: Files, response: Files) -> 
 REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "rename-import": rename_import,
     "rename-module": rename_module,
+    "find-module": find_module,
     "accept-contract": accept_contract,
     "dict-to-struct": dict_to_struct,
     "struct-shape": struct_shape,
@@ -163,4 +176,7 @@ REPAIRS: dict[str, Callable[..., Repair | None]] = {
     "fix-argument": fix_argument,
     "coerce-argument": coerce_argument,
     "drop-attribute": drop_attribute,
+    "token-element": element_of_token_list,
+    "fn-call": interpolated_functions,
+    "add-provider": add_provider,
 }

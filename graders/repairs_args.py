@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import MARK, Files, Repair, Site, apply_edits, blank, first, offset, parsed_site
+from .edits import Files, Repair, Site, apply_edits, blank, first, import_edit, offset, parsed_site
 from .near_miss import is_near_miss, near_misses
 
 
@@ -50,16 +50,34 @@ def _call_with(tree: ast.AST, line: int, arg: str) -> tuple[ast.Call, ast.keywor
     return call, next(k for k in call.keywords if k.arg == arg)
 
 
+NOT_ARGUMENTS = ("tags", "tags_all", "environment", "variables")  # dicts whose keys are data, not arguments
+
+
+def _argument_dicts(node: ast.AST):
+    """The dict literals under ``node`` that jsii reads as structs: ``**{...}`` of a struct call,
+    a keyword's dict and the dicts nested in them, not data (tags, a policy under json.dumps)."""
+    if isinstance(node, ast.Call) and re.search(r"dumps|jsonencode", ast.unparse(node.func)):
+        return
+    if isinstance(node, ast.keyword) and node.arg in NOT_ARGUMENTS:
+        return
+    if isinstance(node, ast.Dict):
+        yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _argument_dicts(child)
+
+
 def _dict_entry(tree: ast.AST, line: int, arg: str) -> tuple[ast.Call, ast.expr, ast.expr] | None:
-    """The ``"arg": value`` entry of a ``Struct(**{...})`` call spanning ``line`` (what
-    dict-to-struct builds, or the model wrote): the call, the key and the value."""
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno):
-            for k in n.keywords:
-                if k.arg is None and isinstance(k.value, ast.Dict):
-                    for key, value in zip(k.value.keys, k.value.values):
-                        if isinstance(key, ast.Constant) and key.value == arg:
-                            return n, key, value
+    """The ``"arg": value`` entry of a dict the call spanning ``line`` passes (``Struct(**{...})``
+    as dict-to-struct builds it, a keyword's dict, or one nested in them: jsii converts nested dicts
+    in the struct's constructor, so the error names the outer call's line): the innermost such
+    call, the key and the value."""
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno <= line <= (n.end_lineno or n.lineno)),
+                   key=lambda n: ((n.end_lineno or n.lineno) - n.lineno, -n.col_offset))
+    for call in calls:
+        for d in (d for k in call.keywords for d in _argument_dicts(k)):
+            for key, value in zip(d.keys, d.values):
+                if isinstance(key, ast.Constant) and key.value == arg:
+                    return call, key, value
     return None
 
 
@@ -114,7 +132,7 @@ PROVIDER_STRUCT = re.compile(r"\b(cdktf_cdktf_provider_aws\.\w+)\.(\w+)")
 def _swap_struct(text: str, value: ast.expr, expected: str, got: str) -> tuple[list[tuple[int, int, str]], str] | None:
     """One provider struct given where the provider declares another (``Wafv2WebAclVisibilityConfig``
     for ``Wafv2WebAclRuleVisibilityConfig``): build the declared one from the same arguments, its
-    import appended at the end of the module (lines kept)."""
+    import joined to the module's first import line (lines kept)."""
     wanted = PROVIDER_STRUCT.findall(expected)
     if not (isinstance(value, ast.Call) and len(wanted) == 1 and PROVIDER_STRUCT.search(got)):
         return None
@@ -123,8 +141,7 @@ def _swap_struct(text: str, value: ast.expr, expected: str, got: str) -> tuple[l
     if ast.unparse(func).split(".")[-1] != got.rsplit(".", 1)[-1]:
         return None
     start, end = offset(text, func.lineno, func.col_offset), offset(text, func.end_lineno, func.end_col_offset)
-    newline = "" if text.endswith("\n") else "\n"
-    return [(start, end, cls), (len(text), len(text), f"{newline}from {module} import {cls}{MARK}\n")], cls
+    return [(start, end, cls), import_edit(text, f"from {module} import {cls}")], cls
 
 
 def _literal_for(value: ast.expr, expected: str) -> str | None:
@@ -156,11 +173,12 @@ def coerce_argument(signals: list[dict], files: Files, _response: Files | None =
     arg, expected = m.group(1), m.group(2) or m.group(3)
     text = files[path]
     try:
-        found = _call_with(ast.parse(text), line, arg)
+        tree = ast.parse(text)
     except SyntaxError:
         return None
+    found = _call_with(tree, line, arg)
     if found is None:
-        return None
+        return _coerce_dict_entry(text, tree, path, line, arg, expected)
     call, kw = found
     cls = ast.unparse(call.func)
     swap = _swap_struct(text, kw.value, expected, m.group(4))
@@ -176,6 +194,25 @@ def coerce_argument(signals: list[dict], files: Files, _response: Files | None =
     old = text[start:end]
     return Repair("coerce-argument", f"{path}:{kw.lineno}: {cls}({arg}={old.splitlines()[0]}) -> {literal} ({expected})",
                   {path: apply_edits(text, [(start, end, literal + "\n" * old.count("\n"))])})
+
+
+def _coerce_dict_entry(text: str, tree: ast.AST, path: str, line: int, arg: str, expected: str) -> Repair | None:
+    """The same for an entry of a dict jsii turns into a struct: the literal rewritten, else removed."""
+    entry = _dict_entry(tree, line, arg)
+    if entry is None:
+        return None
+    call, key, value = entry
+    literal = _literal_for(value, expected)
+    start, end = offset(text, value.lineno, value.col_offset), offset(text, value.end_lineno, value.end_col_offset)
+    if literal is None:
+        m = re.match(r"\s*,", text[end:])
+        return Repair("coerce-argument", f"{path}:{key.lineno}: {arg} in {ast.unparse(call.func)}(...) is not "
+                      f"{expected}: its dict entry removed",
+                      {path: apply_edits(text, [blank(text, offset(text, key.lineno, key.col_offset),
+                                                      end + (m.end() if m else 0))])})
+    return Repair("coerce-argument", f"{path}:{key.lineno}: {arg}: {text[start:end].splitlines()[0]} -> {literal} "
+                  f"({expected}) in {ast.unparse(call.func)}(...)",
+                  {path: apply_edits(text, [(start, end, literal + "\n" * text.count("\n", start, end))])})
 
 
 def _whole_use(tree: ast.AST, node: ast.expr) -> ast.expr:

@@ -5,9 +5,9 @@ deserialize value as ... array<...Expiration>`` over ``Failing value is an objec
 takes every block as a list; models often pass one block) or the reverse, one struct wanted and a
 list given. ``wrap_in_list`` puts such a value in a list (or takes the one element out of a
 one-element list) where the call that raised, or the function around it, passes that key.
-``add_argument`` gives a required argument the call left out a placeholder string, named so the
-configuration shows it came from the harness. All are recorded findings with their diffs; the
-response as written keeps its verdict.
+``add_argument`` gives a required argument the call left out a placeholder of its declared shape
+(an empty list, False, 0, or a string named so the configuration shows it came from the harness).
+All are recorded findings with their diffs; the response as written keeps its verdict.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import MARK, Files, Repair, apply_edits, offset
+from .edits import Files, Repair, apply_edits, first, import_edit, offset
 from .repairs_args import call_site, site_of
 
 KEY = re.compile(r"Key '(\w+)': Unable to deserialize value as (.*)")
@@ -124,11 +124,14 @@ def wrap_in_list(signals: list[dict], files: Files, _response: Files | None = No
 
 
 def _dicts(value: ast.expr) -> list[ast.Dict]:
-    """The dict literals a value is: itself, or the elements of a list literal."""
+    """The dict literals a value is: itself, the elements of a list literal, or those of either
+    branch of a conditional (``[{...}] if provisioned else [{...}]``)."""
     if isinstance(value, ast.Dict):
         return [value]
     if isinstance(value, (ast.List, ast.Tuple)):
         return [e for e in value.elts if isinstance(e, ast.Dict)]
+    if isinstance(value, ast.IfExp):
+        return _dicts(value.body) + _dicts(value.orelse)
     return []
 
 
@@ -149,8 +152,7 @@ def map_to_struct(signals: list[dict], files: Files, _response: Files | None = N
             start, end = offset(text, d.lineno, d.col_offset), offset(text, d.end_lineno, d.end_col_offset)
             edits += [(start, start, f"{cls}(**"), (end, end, ")")]
         imports = sorted({m_c for _, m_c in found})
-        tail = "".join(f"\nfrom {m} import {c}{MARK}" for m, c in imports)
-        new = apply_edits(text, sorted(set(edits))).rstrip("\n") + "\n" + tail.lstrip("\n") + "\n"
+        new = apply_edits(text, sorted(set(edits)) + [import_edit(text, f"from {m} import {c}") for m, c in imports])
         return Repair("map-to-struct", f"{path}:{line}: build {', '.join(c for _, c in imports)} instead of dicts",
                       {path: new})
     return None
@@ -178,9 +180,21 @@ def add_argument(signals: list[dict], files: Files, _response: Files | None = No
     end = offset(text, call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
     before = text[:end].rstrip()
     sep = "" if before.endswith(("(", ",")) else ", "
-    added = ", ".join(f'{n}="tapgrade-missing-{n}"' for n in names)
+    types = first(signals, "arg_types") or {}
+    added = ", ".join(f"{n}={_placeholder(n, types.get(n, ''))}" for n in names)
     return Repair("add-argument", f"{path}:{call.lineno}: {cls} requires {', '.join(names)}: "
-                  "given a placeholder string", {path: apply_edits(text, [(end, end, sep + added)])})
+                  f"given a placeholder ({added})", {path: apply_edits(text, [(end, end, sep + added)])})
+
+
+def _placeholder(name: str, declared: str) -> str:
+    """A value of the declared shape: an empty list for a list, False, 0, else a marked string."""
+    if re.search(r"\b(Sequence|List)\[", declared):
+        return "[]"
+    if "str" not in declared and "bool" in declared:
+        return "False"
+    if "str" not in declared and re.search(r"\b(int|float|Number)\b", declared):
+        return "0"
+    return f'"tapgrade-missing-{name}"'
 
 
 EMPTY_ZIP = "PK\x05\x06" + "\x00" * 18  # the end-of-central-directory record alone: a valid, empty archive

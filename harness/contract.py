@@ -72,6 +72,42 @@ def entry_stack_modules(source: str) -> list[str]:
     return list(dict.fromkeys(mods))
 
 
+def entry_stack_names(source: str) -> dict[str, list[str]]:
+    """The names the entry imports from each ``lib.*`` module (``lib.tap_stack`` -> ``TapStack``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and n.module and n.level == 0 and (n.module == "lib" or n.module.startswith("lib.")):
+            out.setdefault(n.module, []).extend(a.name for a in n.names if a.name != "*")
+    return out
+
+
+def lacks_names(module_text: str, names: list[str]) -> list[str]:
+    """Of ``names``, those a module never binds at its top level (a class, function, assignment or
+    import of that name); none when it cannot tell (it does not parse, or binds names dynamically)."""
+    try:
+        tree = ast.parse(module_text)
+    except SyntaxError:
+        return []
+    bound: set[str] = set()
+    for n in tree.body:
+        if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            bound.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            if any(a.name == "*" for a in n.names):
+                return []
+            bound.update((a.asname or a.name).split(".")[0] for a in n.names)
+        elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            bound.update(t.id for tg in targets for t in ast.walk(tg) if isinstance(t, ast.Name))
+        elif isinstance(n, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+            return []  # names bound under a condition: not judged here
+    return [] if "__getattr__" in bound else [x for x in names if x not in bound]
+
+
 def app_script(app: str) -> str | None:
     """The Python file a cdktf.json ``"app"`` command runs (``pipenv run python3 bin/tap.py`` ->
     ``bin/tap.py``), or None when it runs no ``.py`` file."""

@@ -92,6 +92,23 @@ def stage_reach(run: Run) -> pd.DataFrame:
     return pd.concat([total, passed[order]], axis=1).fillna(0).astype(int)
 
 
+def synth_reach(run: Run) -> pd.DataFrame:
+    """Per variant kind, of the variants with code: how many synthesize as written (round 0) and
+    how many more only after repair rounds (issue 17's goal counts both: each reaches validate,
+    plan and the rules)."""
+    v = run.variants[run.variants["verdict"] != "no-code"]
+    synth = run.outcomes[(run.outcomes["stage"] == "synth") & (run.outcomes["status"] == "pass")]
+    written = set(map(tuple, synth[synth["round"] == 0][["task_id", "variant"]].values))
+    repaired = set(map(tuple, synth[synth["round"] > 0][["task_id", "variant"]].values)) - written
+    rows = []
+    for kind, group in v.groupby("variant"):
+        keys = set(map(tuple, group[["task_id", "variant"]].values))
+        n_w, n_r = len(keys & written), len(keys & repaired)
+        rows.append({"variant": kind, "with_code": len(keys), "as_written": n_w, "after_repair": n_r,
+                     "reach": n_w + n_r, "share": round((n_w + n_r) / len(keys), 3) if keys else 0.0})
+    return pd.DataFrame(rows, columns=["variant", "with_code", "as_written", "after_repair", "reach", "share"])
+
+
 def one_pass_gain(run: Run) -> pd.DataFrame:
     """Per model variant that fails to synth as written: distinct Critical findings a
     stop-at-first-error pipeline sees (the first failing execution stage of round 0) against what

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.bundles import discover
 from harness.extract import extract
-from harness.results import load_run, one_pass_gain, stage_reach
+from harness.results import load_run, one_pass_gain, stage_reach, synth_reach
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cdktf-py"
 
@@ -53,6 +53,10 @@ def run_figures(run_dir: Path) -> None:
     repaired = v[v["artifacts_repaired"].map(bool)].groupby("variant").size()
     print()
     print("variants whose repaired copy synthesizes: " + ", ".join(f"{k} {n}" for k, n in repaired.items()))
+    print()
+    print("variants with code that reach a synthesized stack (as written or repaired)")
+    print()
+    print(synth_reach(run).to_markdown(index=False))
     plan_figures(run)
     contract_figures(run)
     reference_figures(run)

@@ -31,6 +31,7 @@ from toolchain_literals import check_literals  # sibling files, stdlib + toolcha
 from toolchain_structs import PROVIDER, struct_signals
 
 ROOTS = ("cdktf_cdktf_provider_aws", "cdktf", "constructs")
+BINDINGS = "imports"  # where ``cdktf get`` writes generated provider bindings (``from imports.aws import Vpc``)
 
 
 def close_names(wanted: str, names: list[str]) -> list[str]:
@@ -125,16 +126,22 @@ def home_module(name: str) -> tuple[str, str] | None:
 def _missing_module(node: ast.ImportFrom, rel: str) -> dict:
     """An import from a toolchain module that does not exist, with its closest siblings."""
     parent, _, leaf = node.module.rpartition(".")
-    pkg = _module(parent) if parent else None
+    pkg = _module(parent) if parent and parent.split(".")[0] in ROOTS else None
     names = [i.name for i in pkgutil.iter_modules(pkg.__path__)] if pkg is not None and hasattr(pkg, "__path__") else []
-    # where the names it was asked for really live (``iam_policy_document`` -> ``data_aws_iam_policy_document``)
-    statement = {a.name: {"home": h[0], "home_name": h[1], "suggestions": []}
-                 for a in node.names if node.module.startswith(ROOTS[0]) and (h := home_module(a.name))}
+    # where the names it was asked for really live (``iam_policy_document`` -> ``data_aws_iam_policy_document``);
+    # a name with no home (``EventbridgeSchedule``) is listed too, for the stub repair
+    homes = {a.name: home_module(a.name) for a in node.names
+             if node.module.split(".")[0] in (ROOTS[0], BINDINGS) and a.name != "*"}
+    statement = {n: {"home": h[0] if h else None, "home_name": h[1] if h else None, "suggestions": []}
+                 for n, h in homes.items()}
     return {"kind": "static-module", "missing_module": node.module, "file": rel, "line": node.lineno,
             "statement": statement, "missing_name": next(iter(statement), None),
             "suggestions": [f"{parent}.{n}" for n in close_names(leaf, names)],
-            "message": f"module {node.module} does not exist in the installed toolchain",
-            "defect": f"module:{node.module}"}
+            "message": f"module {node.module} does not exist in the installed toolchain"
+                       + (" (generated bindings the response does not ship; the prebuilt provider has its names)"
+                          if node.module.split(".")[0] == BINDINGS else ""),
+            # Python reports a missing package by its top name: the exception's defect is that one
+            "defect": f"module:{BINDINGS if node.module.split('.')[0] == BINDINGS else node.module}"}
 
 
 def _missing_names(node: ast.ImportFrom, mod, rel: str) -> list[dict]:
@@ -158,11 +165,18 @@ def _missing_names(node: ast.ImportFrom, mod, rel: str) -> list[dict]:
     return out
 
 
-def check_imports(tree: ast.Module, rel: str) -> list[dict]:
+def check_imports(tree: ast.Module, rel: str, workspace: str = ".") -> list[dict]:
+    """Imports from the toolchain's packages that name something they lack; and imports of
+    ``cdktf get`` bindings the workspace does not hold (never imported here: the workspace's own
+    code runs only in the import stage)."""
     out = []
+    shipped = os.path.exists(os.path.join(workspace, BINDINGS))
     for node in ast.walk(tree):
         if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0
-                and node.module.split(".")[0] in ROOTS):
+                and node.module.split(".")[0] in (*ROOTS, BINDINGS)):
+            continue
+        if node.module.split(".")[0] == BINDINGS:
+            out += [] if shipped else [_missing_module(node, rel)]
             continue
         mod = _module(node.module)
         out += [_missing_module(node, rel)] if mod is None else _missing_names(node, mod, rel)
@@ -255,7 +269,7 @@ def analyse(workspace: str, files: list[str], call: dict | None, stack_modules: 
                 tree = ast.parse(fh.read(), filename=rel)
         except (SyntaxError, ValueError, OSError, UnicodeDecodeError):
             continue  # the import stage reports what does not parse
-        signals += check_imports(tree, rel)
+        signals += check_imports(tree, rel, workspace)
         signals += check_calls(tree, rel)
         signals += check_literals(tree, rel)
         if call is not None and rel in stack_files:
