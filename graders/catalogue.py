@@ -11,13 +11,15 @@ Properties kept on purpose:
 
 Severities: Critical (nothing deploys), High (deploys wrong or breaks the pipeline's policy),
 Medium, Low, and Info (recorded, not a failure). What a rule is and the severities live in
-``rule.py``; the rules for Terraform's diagnostics (one set per stage) in ``terraform_rules.py``;
-both take their place in ``RULES`` here.
+``rule.py``; the rules for Terraform's diagnostics (one set per stage) in ``terraform_rules.py``,
+those over the synthesized configuration in ``config_catalogue.py``; all take their place in
+``RULES`` here.
 """
 
 from __future__ import annotations
 
 from .checkov_severity import CHECKOV_SEVERITIES
+from .config_catalogue import config_catalogue_rules
 from .lint_rules import PYLINT_RULES
 from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
 from .static_rules import CONTRACT, PROVIDER_NAME, TOOLCHAIN_NAME, static_rules
@@ -32,10 +34,11 @@ __all__ = ["ANY", "AFTER_STUB_RULES", "EXEC", "FAILURE_SEVERITIES", "OUTSIDE_GRA
 # break synthesis: they are rated this many levels lower, never below Low (graders/classify.py).
 OUTSIDE_GRAPH_DOWNGRADE = 1
 
-# After a repair stubbed out a provider name (``stub-missing-name``: calls to it give None), a
-# required argument or block found missing may be the one the stub left unset: such findings are
-# Info (recorded, the response not blamed for what the harness's copy lacks).
-AFTER_STUB_RULES = r"^(validate|plan|deploy|jsii)\.missing-argument$"
+# After a repair stubbed out a name (``stub-missing-name``: calls to it give None), a required
+# argument or block found missing may be the one the stub left unset, and an attribute read off
+# None may be read off the stub's result: such findings (rule id, message) are Info (recorded, the
+# response not blamed for what the harness's copy lacks).
+AFTER_STUB_RULES = r"^(validate|plan|deploy|jsii)\.missing-argument |^exec\.missing-attribute \S+: 'NoneType' object"
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
@@ -227,44 +230,7 @@ RULES: tuple[Rule, ...] = (
          "Read the traceback; fix the construct or value it names.", {"kind": "exception"},
          "{type}: {message_head}"),
     # --- rules over the synthesized config (graders/config_rules.py) ------------------------------
-    Rule("config.backend-s3", "rules", "High", "No S3 backend",
-         "Terraform state is not kept in the S3 backend the pipeline expects (local state breaks CI "
-         "deployments and state locking).", "Add S3Backend(self, bucket=state_bucket, key=..., "
-         "region=state_bucket_region).", {"kind": "config-rule", "rule": "backend-s3"}),
-    Rule("config.default-tags", "rules", "High", "AWS provider without default_tags",
-         "The tap.py contract passes default_tags for cost allocation and compliance; a provider "
-         "without them leaves resources untagged.", "Pass default_tags=[default_tags] to every AwsProvider.",
-         {"kind": "config-rule", "rule": "default-tags"}),
-    Rule("config.route53-address", "rules", "High", "A/AAAA record does not hold an IP address",
-         "A and AAAA records take IP addresses; an ARN, a name or another attribute fails at apply "
-         "(route to Lambda through API Gateway, a function URL with an alias, or a load balancer).",
-         "Use an alias record to the service, or a record type that fits the value.",
-         {"kind": "config-rule", "rule": "route53-address"}),
-    Rule("config.lambda-package", "rules", "Critical", "Lambda package missing or not a zip",
-         "The function's filename does not point at a zip archive that exists when Terraform runs.",
-         "Build the archive at synth time (or use TerraformAsset) and point filename at it.",
-         {"kind": "config-rule", "rule": "lambda-package"}, defect="file:{construct}"),
-    Rule("config.iam-policy", "rules", "High", "IAM policy document is not a valid policy",
-         "A literal policy document is not JSON, or lacks Version/Statement.",
-         "Build the document with json.dumps/Fn.jsonencode and include Version and Statement.",
-         {"kind": "config-rule", "rule": "iam-policy"}),
-    Rule("config.destroyable", "rules", "Medium", "Resource cannot be destroyed cleanly",
-         "deletion_protection, or a required final snapshot, blocks the pipeline's destroy step.",
-         "Turn deletion_protection off and set skip_final_snapshot=True for test environments.",
-         {"kind": "config-rule", "rule": "destroyable"}),
-    Rule("config.hard-coded-region", "rules", "High", "Hard-coded region instead of aws_region",
-         "The default AWS provider names a region other than the aws_region tap.py passes, so the "
-         "pipeline's region choice is ignored.", "Use region=aws_region on the default AwsProvider "
-         "(aliased providers of a multi-region stack may name theirs).",
-         {"kind": "config-rule", "rule": "hard-coded-region"}),
-    Rule("config.environment-suffix", "rules", "Medium", "Resource names without the environment suffix",
-         "Literal resource names that omit environment_suffix collide when two environments (or two "
-         "pull requests) deploy into one account.", "Build every name with the environment_suffix.",
-         {"kind": "config-rule", "rule": "environment-suffix"}),
-    Rule("config.name-tag-suffix", "rules", "Low", "Name tags without the environment suffix",
-         "Literal Name tags that omit environment_suffix make two environments' resources look the same "
-         "in the console and in cost reports (nothing collides).", "Build Name tags with the environment_suffix.",
-         {"kind": "config-rule", "rule": "name-tag-suffix"}),
+    *config_catalogue_rules(),
     # --- rules in Rego over the plan JSON (graders/rego/<stem>.rego) ----------------------------
     Rule("rego.lambda_runtime", "rules", "Medium", "Lambda runtime deprecated",
          "The function is planned with a runtime AWS has deprecated; creating or updating it is "

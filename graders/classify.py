@@ -77,13 +77,14 @@ def _matches(rule: Rule, stage: str, sig: dict) -> bool:
 
 
 def after_stub(rule: Rule, message: str, stubs: list[str]) -> tuple[Rule, str]:
-    """The rule and message of a finding made after repairs ``stubs`` took provider names out: a
-    missing argument may be the stub's doing (the catalogue's ``AFTER_STUB_RULES``), so Info."""
-    if not stubs or not re.match(AFTER_STUB_RULES, rule.id):
+    """The rule and message of a finding made after repairs ``stubs`` took names out: a missing
+    argument, or an attribute read off None, may be the stub's doing (the catalogue's
+    ``AFTER_STUB_RULES``, matched against "rule-id message"), so Info."""
+    if not stubs or not re.search(AFTER_STUB_RULES, f"{rule.id} {message}"):
         return rule, message
     return (replace(rule, severity="Info"),
-            message + f" (may follow from {', '.join(stubs)}, which took a name the provider lacks out and left "
-                      "its argument unset)")
+            message + f" (may follow from {', '.join(stubs)}, which took a name that exists nowhere out: "
+                      "calls to it give None)")
 
 
 def _outside_graph(rule: Rule) -> Rule:

@@ -82,10 +82,15 @@ def provider_default_tags(config: dict, ctx: Context) -> list[Signal]:
         return []
     out = []
     for p in (config.get("provider") or {}).get("aws") or []:
-        if not p.get("default_tags"):
-            alias = p.get("alias", "default")
+        blocks, alias = p.get("default_tags"), p.get("alias", "default")
+        if not blocks:
             out.append(_signal("default-tags", f"AWS provider '{alias}' has no default_tags (the task's entry "
                                                f"passes {passed[0]})", f"provider.aws.{alias}", parameter=passed[0]))
+        elif not any(isinstance(b, dict) and b.get("tags") for b in blocks):  # a flat tag map given as the block
+            out.append(_signal("default-tags-empty", f"AWS provider '{alias}' has a default_tags block with no tags: the "
+                                               f"map the task's entry passes ({passed[0]}) did not become its `tags` "
+                                               "(a flat tag map given as the block is dropped)", f"provider.aws.{alias}",
+                               parameter=passed[0]))
     return out
 
 

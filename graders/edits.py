@@ -12,6 +12,12 @@ from typing import NamedTuple
 
 Files = dict[str, str]
 MARK = "  # added by tapgrade repair"
+STUBBED = "bound to a stub returning None"  # in a repair's description when it stubbed names out
+
+
+def stubs_names(kind: str, description: str) -> bool:
+    """Whether a repair took names out for a stub (later findings may be the stub's doing)."""
+    return kind == "stub-missing-name" or STUBBED in description
 
 
 @dataclass

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import Files, Repair, apply_edits, file_of, first, import_edit, offset
+from .edits import STUBBED, Files, Repair, apply_edits, file_of, first, import_edit, offset
 from .near_miss import near_misses
 
 
@@ -65,12 +65,22 @@ def relocate_import(signals: list[dict], files: Files) -> Repair | None:
         return None
     path, text, node, statement = found
     present = {a.name for a in node.names}
-    moved = {n: (s["home"], s.get("home_name") or n) for n, s in statement.items() if s.get("home") and n in present}
+    moved = {n: (s["home"], s.get("home_name") or n) for n, s in statement.items()
+             if s.get("home") and n in present and s["home"] != node.module}
     if not moved:
         return None
+    gone = _homeless(statement, node)  # in the same round, or the statement left behind is found again
     where = ", ".join(f"{n} from {m}" + (f" as {c}" if c != n else "") for n, (m, c) in sorted(moved.items()))
-    return Repair("relocate-import", f"{path}:{node.lineno}: import {where}",
-                  {path: apply_edits(text, [_rewrite(text, node, moved, set())])})
+    return Repair("relocate-import", f"{path}:{node.lineno}: import {where}"
+                  + (f"; {', '.join(gone)} (defined nowhere) {STUBBED}" if gone else ""),
+                  {path: apply_edits(text, [_rewrite(text, node, moved, set(gone), tuple(gone))])})
+
+
+def _homeless(statement: dict, node: ast.ImportFrom) -> list[str]:
+    """The statement's names with no home and no honest near miss, imported under their own name."""
+    return sorted(n for n, s in statement.items()
+                  if not s.get("home") and not near_misses(n, s.get("suggestions") or [])
+                  and any(a.name == n and a.asname is None for a in node.names))
 
 
 def stub_missing_names(signals: list[dict], files: Files) -> Repair | None:
@@ -79,9 +89,7 @@ def stub_missing_names(signals: list[dict], files: Files) -> Repair | None:
     if found is None:
         return None
     path, text, node, statement = found
-    gone = sorted(n for n, s in statement.items()
-                  if not s.get("home") and not near_misses(n, s.get("suggestions") or [])
-                  and any(a.name == n and a.asname is None for a in node.names))
+    gone = _homeless(statement, node)
     if not gone:
         return None
     new = apply_edits(text, [_rewrite(text, node, {}, set(gone), tuple(gone))])

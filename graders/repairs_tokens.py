@@ -2,8 +2,9 @@
 
 At synth time a list attribute (``DataAwsAvailabilityZones.names``, ``subnet_ids``) is a Python
 list holding one token string, so ``azs.names[1]`` raises IndexError although the deployed list
-has several elements. ``element_of_token_list`` indexes it as cdktf does, with ``Fn.element``,
-everywhere the module indexes the same expression (one round for all of them).
+has several elements; a string attribute split by Python (``alb.arn.split(":")[1]``) likewise.
+``element_of_token_list`` indexes it as cdktf does, with ``Fn.element``, everywhere the module
+indexes the same expression (one round for all of them).
 
 Written as Terraform interpolation instead (``f"${{element({azs.names}, {i})}}"``), the list token
 lands inside a string and synth refuses it; the error names no line, so
@@ -22,15 +23,22 @@ FN = "_TapgradeFn"  # cdktf's Fn, imported under a name the response cannot be u
 FN_IMPORT = f"from cdktf import Fn as {FN}"
 
 
+def _is_split(node: ast.expr) -> bool:
+    """``x.split(sep)``: a string token split by Python (one piece at synth time)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split"
+            and len(node.args) == 1 and not node.keywords)
+
+
 def _indexed_attribute(node: ast.AST) -> bool:
-    """``x.names[i]``: an attribute (what a construct exposes), indexed by one value, not sliced."""
-    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+    """``x.names[i]`` (an attribute: what a construct exposes) or ``x.arn.split(':')[i]``, indexed
+    by one value, not sliced."""
+    return (isinstance(node, ast.Subscript) and (isinstance(node.value, ast.Attribute) or _is_split(node.value))
             and not isinstance(node.slice, ast.Slice) and isinstance(node.ctx, ast.Load))
 
 
 def element_of_token_list(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """Every ``expr[i]`` of the module whose ``expr`` is the one indexed on the failing line,
-    written ``Fn.element(expr, i)``."""
+    written ``Fn.element(expr, i)`` (``Fn.element(Fn.split(sep, x), i)`` for ``x.split(sep)[i]``)."""
     site = site_of(signals, files)
     if site is None:
         return None
@@ -44,8 +52,13 @@ def element_of_token_list(signals: list[dict], files: Files, _response: Files | 
     def source(node: ast.expr) -> str:
         return text[offset(text, node.lineno, node.col_offset):offset(text, node.end_lineno, node.end_col_offset)]
 
+    def as_list(node: ast.expr) -> str:  # a Python split of a token is Terraform's split
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_split(node):
+            return f"{FN}.split({source(node.args[0])}, {source(node.func.value)})"
+        return source(node)
+
     edits = [(offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset),
-              f"{FN}.element({source(n.value)}, {source(n.slice)})") for n in subs if ast.unparse(n.value) in lists]
+              f"{FN}.element({as_list(n.value)}, {source(n.slice)})") for n in subs if ast.unparse(n.value) in lists]
     # an inner subscript inside an outer one would overlap: keep the outermost edits only
     edits = [e for e in edits if not any(o != e and o[0] <= e[0] and e[1] <= o[1] for o in edits)]
     places = len(edits)

@@ -8,6 +8,7 @@ with today's catalogue) call the same code.
 from __future__ import annotations
 
 from graders.classify import after_stub, classify_defect
+from graders.edits import stubs_names
 
 from .records import Finding, RepairRecord, StageOutcome
 
@@ -40,7 +41,8 @@ def findings_of(outcomes: list[StageOutcome], file_md_lines: dict[str, int],
     Grading adds them round by round (``onepass.Rounds``); ``rescore`` rebuilds them at once."""
     return [f for o in outcomes
             for f in findings_for([o], file_md_lines, [r["id"] for r in repairs if r["round"] <= o.round],
-                                  [r["id"] for r in repairs if r["round"] <= o.round and r["kind"] == "stub-missing-name"])]
+                                  [r["id"] for r in repairs if r["round"] <= o.round
+                                   and stubs_names(r["kind"], r["description"])])]
 
 
 def merge_findings(findings: list[Finding]) -> list[Finding]:

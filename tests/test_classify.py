@@ -139,3 +139,7 @@ def test_a_missing_argument_after_a_stub_is_not_blamed_on_the_response() -> None
     assert rule.severity == "Info" and "R2" in message
     assert after_stub(rule_by_id("validate.missing-argument"), "m", [])[0].severity == "Critical"
     assert after_stub(rule_by_id("validate.unknown-argument"), "m", ["R2"])[0].severity == "Critical"
+    none = "AttributeError: 'NoneType' object has no attribute 'name'"  # read off what the stub returned
+    assert after_stub(rule_by_id("exec.missing-attribute"), none, ["R1"])[0].severity == "Info"
+    assert after_stub(rule_by_id("exec.missing-attribute"), "AttributeError: 'Vpc' object has no attribute 'x'",
+                      ["R1"])[0].severity == "Critical"

@@ -112,3 +112,13 @@ def test_contract_rules_judge_only_what_the_entry_passes(tmp_path: Path) -> None
         assert "config.hard-coded-region" in rules_of(bare, tmp_path, passed={name: "us-east-1"})
     # a value only running the entry could tell (None) is not judged
     assert "config.hard-coded-region" not in rules_of(bare, tmp_path, passed={"aws_region": None})
+
+
+def test_a_default_tags_block_without_tags_is_its_own_finding(tmp_path: Path) -> None:
+    """A flat tag map given as the block (default_tags=[tags]) synthesizes as an empty block:
+    every tag is dropped. Medium, and not the 'no default_tags' finding."""
+    cfg = json.loads(json.dumps(GOOD))
+    assert "config.default-tags-empty" not in rules_of(cfg, tmp_path)
+    cfg["provider"]["aws"][0]["default_tags"] = [{}]
+    got = rules_of(cfg, tmp_path)
+    assert got.count("config.default-tags-empty") == 1 and "config.default-tags" not in got

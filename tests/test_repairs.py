@@ -292,12 +292,14 @@ def test_names_imported_from_the_wrong_provider_module_move_home_in_one_round() 
     new = rep.files["lib/t.py"]
     assert new.count("\n") == src.count("\n") and new.splitlines()[5] == "x = Vpc"
     imports = {(n.module, a.name, a.asname) for n in ast.parse(new).body if isinstance(n, ast.ImportFrom) for a in n.names}
-    assert imports == {("cdktf_cdktf_provider_aws", "Imaginary", None), ("cdktf_cdktf_provider_aws.vpc", "Vpc", None),
-                       ("cdktf_cdktf_provider_aws.subnet", "Subnet", "Sn")}
-    moved = {n: {**s, "home": None} for n, s in statement.items() if n == "Imaginary"}
-    rep = rename_import([{**sig, "missing_name": "Imaginary", "statement": moved}], {"lib/t.py": new})
-    assert rep is not None and rep.kind == "stub-missing-name"
-    assert rep.files["lib/t.py"].startswith("Imaginary = lambda *_args, **_kwargs: None; from")
+    assert imports == {("cdktf_cdktf_provider_aws.vpc", "Vpc", None), ("cdktf_cdktf_provider_aws.subnet", "Subnet", "Sn")}
+    assert new.splitlines()[0].endswith("; Imaginary = lambda *_args, **_kwargs: None")  # in the same round
+    assert "Imaginary" in rep.description and "stub" in rep.description
+    again = {**sig, "from_module": "cdktf_cdktf_provider_aws.vpc"}  # the round-0 signal, on the rewritten line
+    assert rename_import([again], {"lib/t.py": new}) is None  # nothing left to move: not repaired again
+    rep = rename_import([{**sig, "missing_name": "Imaginary"}], {"lib/t.py": src.replace("    Vpc,\n", "\n")
+                                                                  .replace("    Subnet as Sn,\n", "\n")})
+    assert rep is not None and rep.kind == "stub-missing-name"  # nothing to move: the stub repair alone
 
 
 def test_a_struct_of_the_wrong_class_is_built_as_the_declared_one() -> None:
@@ -421,6 +423,9 @@ def test_a_token_list_is_indexed_with_fn_element_everywhere_in_the_module() -> N
     assert "self.cidrs[0]" in new and new.count("\n") == src.count("\n")  # another list is left alone
     ast.parse(new)
     assert REPAIRS["token-element"]([{**sig, "frames": [{"file": "lib/s.py", "line": 2}]}], {"lib/s.py": src}) is None
+    split = "Alarm(self, 'a', dimensions={'LoadBalancer': alb_arn.split(':loadbalancer/')[1]})\n"
+    new = REPAIRS["token-element"]([{**sig, "frames": [{"file": "lib/s.py", "line": 1}]}], {"lib/s.py": split})
+    assert "_TapgradeFn.element(_TapgradeFn.split(':loadbalancer/', alb_arn), 1)" in new.files["lib/s.py"]
 
 
 def test_a_wrong_type_in_a_nested_dict_is_coerced_where_jsii_converts_it() -> None:
