@@ -75,40 +75,43 @@ def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
     return h.hexdigest()
 
 
-def _lacking_names(ws: Workspace, missing: list[str]) -> dict[str, list[str]]:
+def _lacking_names(ws: Workspace) -> dict[str, list[str]]:
     """Stack modules the response has that lack a name the entry imports from them (a
     ``lib/tap_stack.py`` that is an app script, not the module defining ``TapStack``)."""
     out = {}
     for module, names in entry_stack_names(ws.entry.source).items():
         path = ws.root / (module.replace(".", "/") + ".py")
-        if module not in missing and path.is_file():
+        if path.is_file():
             lacking = lacks_names(path.read_text(encoding="utf-8", errors="replace"), names)
             if lacking:
                 out[module] = lacking
     return out
 
 
-def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
-    signals: list[dict] = []
-    py_files = [p for p in extraction.files if p.endswith(".py")]
+def _stack_module_signals(extraction: Extraction, ws: Workspace) -> list[dict]:
+    """No code at all; or a stack module the entry imports that the response lacks, or has without
+    the names the entry imports from it (with the response's own app, which a repair can run)."""
+    if not any(p.endswith(".py") for p in extraction.files):
+        return [{"kind": "no-code", "message": "the response has no Python files"}]
     missing = [m for m in ws.entry.stack_modules
                if not (ws.root / (m.replace(".", "/") + ".py")).exists()
                and not (ws.root / m.replace(".", "/") / "__init__.py").exists()]
-    lacking = _lacking_names(ws, missing)
-    own = response_entry({p: f.text for p, f in extraction.files.items()}) if missing or lacking else None
-    if not py_files:
-        signals.append({"kind": "no-code", "message": "the response has no Python files"})
-    elif missing:
-        signals.append({"kind": "no-stack-module", "response_entry": own,
-                        "message": f"the entry point {ws.entry.path} imports {', '.join(missing)} but the response "
-                                   "has no " + ", ".join(m.replace(".", "/") + ".py" for m in missing)
-                                   + (f" (its own app is {own})" if own else "")})
-    elif lacking:
-        signals.append({"kind": "no-stack-module", "response_entry": own,
-                        "message": f"the entry point {ws.entry.path} imports "
-                                   + "; ".join(f"{', '.join(n)} from {m}" for m, n in lacking.items())
-                                   + " but the response's " + ", ".join(m.replace(".", "/") + ".py" for m in lacking)
-                                   + " defines no such name" + (f" (its own app is {own})" if own else "")})
+    lacking = {} if missing else _lacking_names(ws)
+    if not missing and not lacking:
+        return []
+    own = response_entry({p: f.text for p, f in extraction.files.items()})
+    if missing:
+        what = (f"{', '.join(missing)} but the response has no "
+                + ", ".join(m.replace(".", "/") + ".py" for m in missing))
+    else:
+        what = ("; ".join(f"{', '.join(n)} from {m}" for m, n in lacking.items()) + " but the response's "
+                + ", ".join(m.replace(".", "/") + ".py" for m in lacking) + " defines no such name")
+    return [{"kind": "no-stack-module", "response_entry": own,
+             "message": f"the entry point {ws.entry.path} imports {what}" + (f" (its own app is {own})" if own else "")}]
+
+
+def _extract_outcome(extraction: Extraction, ws: Workspace) -> StageOutcome:
+    signals = _stack_module_signals(extraction, ws)
     if ws.entry.path in extraction.files:
         f = extraction.files[ws.entry.path]
         signals.append({"kind": "entry-ignored", "message": f"response {f.path} (line {f.md_line}) recorded; "
