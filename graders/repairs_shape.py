@@ -5,8 +5,9 @@ deserialize value as ... array<...Expiration>`` over ``Failing value is an objec
 takes every block as a list; models often pass one block) or the reverse, one struct wanted and a
 list given. ``wrap_in_list`` puts such a value in a list (or takes the one element out of a
 one-element list) where the call that raised, or the function around it, passes that key.
-``add_argument`` gives a required argument the call left out a placeholder of its declared shape
-(an empty list, False, 0, or a string named so the configuration shows it came from the harness).
+``add_argument`` gives a required argument the call left out a placeholder of its declared type
+(the worker builds it: ``harness/worker/toolchain_placeholders.py``; an empty list, False, 0, a
+struct of placeholders, or a string named so the configuration shows it came from the harness).
 All are recorded findings with their diffs; the response as written keeps its verdict.
 """
 
@@ -180,21 +181,10 @@ def add_argument(signals: list[dict], files: Files, _response: Files | None = No
     end = offset(text, call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
     before = text[:end].rstrip()
     sep = "" if before.endswith(("(", ",")) else ", "
-    types = first(signals, "arg_types") or {}
-    added = ", ".join(f"{n}={_placeholder(n, types.get(n, ''))}" for n in names)
+    values = first(signals, "arg_placeholders") or {}  # the worker's, from the declared types
+    added = ", ".join(f"{n}={values.get(n) or repr('tapgrade-missing-' + n)}" for n in names)
     return Repair("add-argument", f"{path}:{call.lineno}: {cls} requires {', '.join(names)}: "
                   f"given a placeholder ({added})", {path: apply_edits(text, [(end, end, sep + added)])})
-
-
-def _placeholder(name: str, declared: str) -> str:
-    """A value of the declared shape: an empty list for a list, False, 0, else a marked string."""
-    if re.search(r"\b(Sequence|List)\[", declared):
-        return "[]"
-    if "str" not in declared and "bool" in declared:
-        return "False"
-    if "str" not in declared and re.search(r"\b(int|float|Number)\b", declared):
-        return "0"
-    return f'"tapgrade-missing-{name}"'
 
 
 EMPTY_ZIP = "PK\x05\x06" + "\x00" * 18  # the end-of-central-directory record alone: a valid, empty archive

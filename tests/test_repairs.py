@@ -267,12 +267,9 @@ def test_a_missing_required_argument_gets_a_placeholder() -> None:
     assert rule.id == "jsii.missing-argument" and rule.repair == "add-argument"
     assert add_argument([sig], {"lib/s.py": "G(self, 'g', **opts)\n"}) is None  # **opts may hold it
     typed = {**sig, "message": "G.__init__() missing 3 required keyword-only arguments: 'target_group', 'enabled' "
-             "and 'size'", "arg_types": {"target_group": "typing.Union[cdktf.IResolvable, typing.Sequence[typing."
-                                         "Union[ForwardRef('T'), typing.Dict[str, typing.Any]]]]",
-                                         "enabled": "typing.Union[bool, cdktf.IResolvable]",
-                                         "size": "typing.Union[int, float]"}}
+             "and 'size'", "arg_placeholders": {"target_group": "[]", "enabled": "False", "size": "0"}}
     call = ast.parse(add_argument([typed], {"lib/s.py": src}).files["lib/s.py"]).body[0].value
-    assert {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in typed["arg_types"]} == {
+    assert {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg in typed["arg_placeholders"]} == {
         "target_group": [], "enabled": False, "size": 0}  # each placeholder of its declared shape
 
 

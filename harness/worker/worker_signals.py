@@ -17,7 +17,8 @@ import sys
 import traceback
 from collections.abc import Callable
 
-import toolchain_static  # a sibling file, stdlib + toolchain only
+import toolchain_static  # sibling files, stdlib + toolchain only
+from toolchain_placeholders import placeholder
 
 
 def workspace_frames(tb, workspace: str) -> list[dict]:
@@ -84,15 +85,15 @@ def _suggest(exc: BaseException) -> dict:
 MISSING_ARGS = re.compile(r"(\w+)\.__init__\(\) missing \d+ required (?:keyword-only |positional )?arguments?: (.*)")
 
 
-def _declared_types(cls_name: str, names: list[str]) -> dict[str, str]:
-    """The annotations of a provider class's ``__init__`` parameters, as text."""
+def _placeholders(cls_name: str, names: list[str]) -> dict[str, str]:
+    """For each required argument left out, Python source of a value its declared type accepts."""
     home = toolchain_static.home_module(cls_name)
     cls = getattr(sys.modules.get(home[0]) or importlib.import_module(home[0]), home[1], None) if home else None
     try:
         params = inspect.signature(cls.__init__).parameters if cls is not None else {}
     except (TypeError, ValueError):
         return {}
-    return {n: str(params[n].annotation) for n in names if n in params}
+    return {n: placeholder(n, params[n].annotation, cls.__module__) for n in names if n in params}
 
 
 def exception_signal(exc: BaseException, workspace: str) -> dict:
@@ -116,8 +117,8 @@ def exception_signal(exc: BaseException, workspace: str) -> dict:
         if home:
             sig["home_module"], sig["home_name"] = home
     required = MISSING_ARGS.search(sig["message"]) if isinstance(exc, TypeError) else None
-    if required:  # the declared types of required arguments left out, so a placeholder has the right shape
-        sig["arg_types"] = _declared_types(required.group(1), re.findall(r"'(\w+)'", required.group(2)))
+    if required:  # values of the declared types for the required arguments left out (the add-argument repair)
+        sig["arg_placeholders"] = _placeholders(required.group(1), re.findall(r"'(\w+)'", required.group(2)))
     missing = re.search(r"ENOENT: no such file or directory, \w+ '([^']+)'", sig["message"])
     if missing:  # an asset the code points at (a Lambda zip) that the response does not ship
         path = os.path.normpath(os.path.join(workspace, missing.group(1)))
