@@ -36,6 +36,8 @@ def test_what_is_not_a_placeholder_stays_quiet() -> None:
     quiet = ('a = "${var.region}"\nb = "$${aws:SourceIp}"\nc = "arn:aws:iam::aws:policy/x"\n'
              'd = "1234567890123"\nDb(password="")\ne = f"${{x}}"\nsg = "sg-0a1b2c3d"\n')
     assert _checks(quiet) == []
+    # the digits ending a word are not an account id; as a credential the value is the secret check's
+    assert _checks('Cache(auth_token="ChangeMe123456789012")\n') == [("hardcoded-secret", 1)]
 
 
 def test_the_catalogue_rates_them() -> None:

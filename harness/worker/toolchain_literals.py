@@ -11,8 +11,9 @@ from __future__ import annotations
 import ast
 import re
 
-# The documentation account id and its look-alikes, as a whole 12-digit number.
-PLACEHOLDER_ACCOUNT = re.compile(r"(?<!\d)(123456789012|111111111111|000000000000|999999999999)(?!\d)")
+# The documentation account id and its look-alikes, as a whole 12-digit number (not the tail of a
+# word: "ChangeMe123456789012" is a password, which the credential check judges).
+PLACEHOLDER_ACCOUNT = re.compile(r"(?<![0-9A-Za-z])(123456789012|111111111111|000000000000|999999999999)(?![0-9A-Za-z])")
 # Resource ids no AWS account has: vpc-placeholder, subnet-xxxx, sg-12345678, ami-0123456789abcdef0.
 PLACEHOLDER_ID = re.compile(
     r"\b(?:vpc|subnet|sg|ami|igw|rtb|eni|vol|snap|nat|acl|pcx|tgw|vpce|i|lt|key)-"
