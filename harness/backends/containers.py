@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import tarfile
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,12 +51,17 @@ def rewrite_paths(obj, old: str, new: str):
     return json.loads(json.dumps(obj).replace(old, new)) if old != new else obj
 
 
+_UNPACK = threading.Lock()
+
+
 def unpack(files_b64: str, dest: Path) -> None:
     """Unpack a container's tar into the run store; the ``data`` filter refuses absolute paths,
-    ``..``, links out of ``dest`` and device files (the tar was written where model code ran)."""
+    ``..``, links out of ``dest`` and device files (the tar was written where model code ran).
+    One slot at a time: two variants of a task share ``artifacts/<task>``, and tarfile's check-then-
+    ``makedirs`` of a parent directory races with another slot's (FileExistsError, seen in CI)."""
     if not files_b64:
         return
-    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(files_b64)), mode="r:gz") as tar:
+    with _UNPACK, tarfile.open(fileobj=io.BytesIO(base64.b64decode(files_b64)), mode="r:gz") as tar:
         tar.extractall(dest, filter="data")
 
 
