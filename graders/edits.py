@@ -7,6 +7,7 @@ repair still map to the response's lines.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -48,6 +49,28 @@ def offset(text: str, line: int | None, col: int | None) -> int:
     lines = text.splitlines(keepends=True)
     head = "".join(lines[: line - 1])
     return len(head) + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
+
+
+def span(text: str, node: ast.expr | ast.stmt) -> tuple[int, int]:
+    """Character offsets of a parsed node's start and end in ``text``."""
+    return offset(text, node.lineno, node.col_offset), offset(text, node.end_lineno, node.end_col_offset)
+
+
+def source(text: str, node: ast.expr | ast.stmt) -> str:
+    """The text of a parsed node, as written."""
+    start, end = span(text, node)
+    return text[start:end]
+
+
+def python_modules(files: Files) -> Iterator[tuple[str, str, ast.Module]]:
+    """Each Python file of the response that parses: path, text and tree (the repairs that rewrite
+    the whole response, not one site)."""
+    for path, text in files.items():
+        if path.endswith(".py"):
+            try:
+                yield path, text, ast.parse(text)
+            except SyntaxError:
+                continue
 
 
 def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import Files, Repair, Site, apply_edits, blank, first, import_edit, offset, parsed_site
+from .edits import Files, Repair, Site, apply_edits, blank, first, import_edit, offset, parsed_site, span
 from .near_miss import is_near_miss, near_misses
 
 
@@ -119,10 +119,15 @@ def _drop_dict_entry(text: str, tree: ast.AST, path: str, line: int, arg: str, c
     if entry is None:
         return None
     call, key, value = entry
-    start, end = offset(text, key.lineno, key.col_offset), offset(text, value.end_lineno, value.end_col_offset)
-    m = re.match(r"\s*,", text[end:])
     return Repair("fix-argument", f"{path}:{key.lineno}: {cls or ast.unparse(call.func)} has no argument {arg}: "
-                  "its dict entry removed", {path: apply_edits(text, [blank(text, start, end + (m.end() if m else 0))])})
+                  "its dict entry removed", {path: apply_edits(text, [_drop_entry(text, key, value)])})
+
+
+def _drop_entry(text: str, key: ast.expr, value: ast.expr) -> tuple[int, int, str]:
+    """Remove ``key: value`` from a dict literal and the comma after it (the lines stay)."""
+    end = span(text, value)[1]
+    m = re.match(r"\s*,", text[end:])
+    return blank(text, span(text, key)[0], end + (m.end() if m else 0))
 
 
 WRONG_TYPE = re.compile(r"type of argument (\w+) must be (?:one of \((.*)\)|([\w\[\], .]+)); got ([\w.]+) instead")
@@ -140,8 +145,7 @@ def _swap_struct(text: str, value: ast.expr, expected: str, got: str) -> tuple[l
     func = value.func
     if ast.unparse(func).split(".")[-1] != got.rsplit(".", 1)[-1]:
         return None
-    start, end = offset(text, func.lineno, func.col_offset), offset(text, func.end_lineno, func.end_col_offset)
-    return [(start, end, cls), import_edit(text, f"from {module} import {cls}")], cls
+    return [(*span(text, func), cls), import_edit(text, f"from {module} import {cls}")], cls
 
 
 def _literal_for(value: ast.expr, expected: str) -> str | None:
@@ -203,13 +207,10 @@ def _coerce_dict_entry(text: str, tree: ast.AST, path: str, line: int, arg: str,
         return None
     call, key, value = entry
     literal = _literal_for(value, expected)
-    start, end = offset(text, value.lineno, value.col_offset), offset(text, value.end_lineno, value.end_col_offset)
     if literal is None:
-        m = re.match(r"\s*,", text[end:])
         return Repair("coerce-argument", f"{path}:{key.lineno}: {arg} in {ast.unparse(call.func)}(...) is not "
-                      f"{expected}: its dict entry removed",
-                      {path: apply_edits(text, [blank(text, offset(text, key.lineno, key.col_offset),
-                                                      end + (m.end() if m else 0))])})
+                      f"{expected}: its dict entry removed", {path: apply_edits(text, [_drop_entry(text, key, value)])})
+    start, end = span(text, value)
     return Repair("coerce-argument", f"{path}:{key.lineno}: {arg}: {text[start:end].splitlines()[0]} -> {literal} "
                   f"({expected}) in {ast.unparse(call.func)}(...)",
                   {path: apply_edits(text, [(start, end, literal + "\n" * text.count("\n", start, end))])})
@@ -256,7 +257,7 @@ def drop_attribute(signals: list[dict], files: Files, _response: Files | None = 
     edits = []
     targets = [_whole_use(tree, n) for n in nodes]
     for n in targets:
-        start, end = offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset)
+        start, end = span(text, n)
         edits.append((start, end, repr(MISSING.format(attr)) + "\n" * text.count("\n", start, end)))
     return Repair("drop-attribute", f"{path}:{line}: the object has no {attr}: its use is the string "
                   f"{MISSING.format(attr)!r}", {path: apply_edits(text, edits)})

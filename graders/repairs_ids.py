@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import Files, Repair, apply_edits, offset
+from .edits import Files, Repair, apply_edits, span
 from .repairs_args import site_of
 
 DUPLICATE = re.compile(r"There is already a Construct with name '([^']+)'")
@@ -35,7 +35,7 @@ def rename_construct_id(signals: list[dict], files: Files, _response: Files | No
     if len(uses) < 2 or not here:
         return None
     _, const = min(here, key=lambda ck: (ck[0].end_lineno or ck[0].lineno) - ck[0].lineno)
-    start, end = offset(text, const.lineno, const.col_offset), offset(text, const.end_lineno, const.end_col_offset)
+    start, end = span(text, const)
     new_id = f"{m.group(1)}-tapgrade-2"
     return Repair("rename-construct-id", f"{path}:{const.lineno}: construct id {m.group(1)!r} is used twice in one "
                   f"scope: this one renamed {new_id!r}", {path: apply_edits(text, [(start, end, repr(new_id))])})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import STUBBED, Files, Repair, apply_edits, file_of, first, import_edit, offset
+from .edits import STUBBED, Files, Repair, apply_edits, file_of, first, import_edit, offset, python_modules, span
 from .near_miss import near_misses
 
 
@@ -114,8 +114,7 @@ def define_name(signals: list[dict], files: Files, _response: Files | None = Non
             tree = ast.parse(text)
         except SyntaxError:
             return None
-        edits = [(offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset), JSON_LITERALS[name])
-                 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
+        edits = [(*span(text, n), JSON_LITERALS[name]) for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == name]
         return Repair("define-name", f"{path}: JSON {name} written as Python {JSON_LITERALS[name]}",
                       {path: apply_edits(text, edits)}) if edits else None
     home, real = first(signals, "home_module"), first(signals, "home_name")
@@ -156,13 +155,9 @@ def local_module(signals: list[dict], files: Files, _response: Files | None = No
         return None
     out: dict[str, str] = {}
     moved: set[str] = set()
-    for path, text in files.items():
-        try:
-            tree = ast.parse(text) if path.endswith(".py") else None
-        except SyntaxError:
-            continue
+    for path, text, tree in python_modules(files):
         edits = []
-        for n in ast.walk(tree) if tree else ():
+        for n in ast.walk(tree):
             if not (isinstance(n, ast.ImportFrom) and n.level == 0 and n.module
                     and (n.module == missing or n.module.startswith(missing + "."))):
                 continue

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import Files, Repair, apply_edits, first, import_edit, offset
+from .edits import Files, Repair, apply_edits, first, import_edit, offset, source, span
 from .repairs_args import call_site, site_of
 
 KEY = re.compile(r"Key '(\w+)': Unable to deserialize value as (.*)")
@@ -95,14 +95,11 @@ def _values(scope: ast.AST, key: str) -> list[ast.expr]:
 
 
 def _edit(text: str, value: ast.expr, how: str) -> tuple[int, int, str] | None:
-    start = offset(text, value.lineno, value.col_offset)
-    end = offset(text, value.end_lineno, value.end_col_offset)
+    start, end = span(text, value)
     if how == "wrap" and not isinstance(value, (ast.List, ast.ListComp, ast.Tuple)):
         return (start, end, "[" + text[start:end] + "]")
     if how == "unwrap" and isinstance(value, ast.List) and len(value.elts) == 1:
-        inner = value.elts[0]
-        return (start, end, text[offset(text, inner.lineno, inner.col_offset):
-                                 offset(text, inner.end_lineno, inner.end_col_offset)])
+        return (start, end, source(text, value.elts[0]))
     return None
 
 
@@ -150,7 +147,7 @@ def map_to_struct(signals: list[dict], files: Files, _response: Files | None = N
             continue
         edits: list[tuple[int, int, str]] = []
         for d, (_, cls) in found:
-            start, end = offset(text, d.lineno, d.col_offset), offset(text, d.end_lineno, d.end_col_offset)
+            start, end = span(text, d)
             edits += [(start, start, f"{cls}(**"), (end, end, ")")]
         imports = sorted({m_c for _, m_c in found})
         new = apply_edits(text, sorted(set(edits)) + [import_edit(text, f"from {m} import {c}") for m, c in imports])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from .edits import Files, Repair, apply_edits, offset
+from .edits import Files, Repair, apply_edits, python_modules, span
 
 PROVIDER = ('__import__("cdktf_cdktf_provider_aws.provider", fromlist=["AwsProvider"]).AwsProvider('
             'self, "tapgrade_aws", region=__import__("os").environ.get("AWS_REGION", "us-east-1"))')
@@ -35,15 +35,10 @@ def _stacks_without_provider(tree: ast.Module) -> list[ast.Call]:
 def add_provider(signals: list[dict], files: Files, _response: Files | None = None) -> Repair | None:
     """An ``AwsProvider`` in each TerraformStack subclass of the response that has none."""
     out: dict[str, str] = {}
-    for path, text in files.items():
-        try:
-            tree = ast.parse(text) if path.endswith(".py") else None
-        except SyntaxError:
-            continue
-        calls = _stacks_without_provider(tree) if tree else []
+    for path, text, tree in python_modules(files):
+        calls = _stacks_without_provider(tree)
         if calls:
-            out[path] = apply_edits(text, [(end, end, f"; {PROVIDER}") for c in calls
-                                           for end in [offset(text, c.end_lineno, c.end_col_offset)]])
+            out[path] = apply_edits(text, [(end, end, f"; {PROVIDER}") for c in calls for _, end in [span(text, c)]])
     if not out:
         return None
     return Repair("add-provider", f"{', '.join(sorted(out))}: a TerraformStack without an AwsProvider gets one "

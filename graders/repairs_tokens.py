@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .edits import Files, Repair, apply_edits, import_edit, offset
+from .edits import Files, Repair, apply_edits, import_edit, python_modules, source, span
 from .repairs_args import site_of
 
 FN = "_TapgradeFn"  # cdktf's Fn, imported under a name the response cannot be using
@@ -49,16 +49,13 @@ def element_of_token_list(signals: list[dict], files: Files, _response: Files | 
         return None
     lists = {ast.unparse(n.value) for n in on_line}
 
-    def source(node: ast.expr) -> str:
-        return text[offset(text, node.lineno, node.col_offset):offset(text, node.end_lineno, node.end_col_offset)]
-
     def as_list(node: ast.expr) -> str:  # a Python split of a token is Terraform's split
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_split(node):
-            return f"{FN}.split({source(node.args[0])}, {source(node.func.value)})"
-        return source(node)
+            return f"{FN}.split({source(text, node.args[0])}, {source(text, node.func.value)})"
+        return source(text, node)
 
-    edits = [(offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset),
-              f"{FN}.element({as_list(n.value)}, {source(n.slice)})") for n in subs if ast.unparse(n.value) in lists]
+    edits = [(*span(text, n), f"{FN}.element({as_list(n.value)}, {source(text, n.slice)})")
+             for n in subs if ast.unparse(n.value) in lists]
     # an inner subscript inside an outer one would overlap: keep the outermost edits only
     edits = [e for e in edits if not any(o != e and o[0] <= e[0] and e[1] <= o[1] for o in edits)]
     places = len(edits)
@@ -84,8 +81,7 @@ def _as_fn_call(node: ast.JoinedStr, text: str) -> str | None:
     args: list[str] = []
     for p in parts[1:-1]:
         if isinstance(p, ast.FormattedValue) and p.conversion == -1 and p.format_spec is None:
-            v = p.value
-            args.append(text[offset(text, v.lineno, v.col_offset):offset(text, v.end_lineno, v.end_col_offset)])
+            args.append(source(text, p.value))
         elif not (isinstance(p, ast.Constant) and isinstance(p.value, str) and p.value.strip() == ","):
             return None
     return f'{FN}.{m.group(1)}({", ".join(args)})'
@@ -95,15 +91,9 @@ def interpolated_functions(signals: list[dict], files: Files, _response: Files |
     """Each f-string that is one Terraform function call over Python values, as the ``Fn`` call."""
     out: dict[str, str] = {}
     count = 0
-    for path, text in files.items():
-        if not path.endswith(".py"):
-            continue
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        edits = [(offset(text, n.lineno, n.col_offset), offset(text, n.end_lineno, n.end_col_offset), call)
-                 for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) and (call := _as_fn_call(n, text))]
+    for path, text, tree in python_modules(files):
+        edits = [(*span(text, n), call) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
+                 and (call := _as_fn_call(n, text))]
         if edits:
             count += len(edits)
             out[path] = apply_edits(text, edits + ([] if FN_IMPORT in text else [import_edit(text, FN_IMPORT)]))

@@ -63,13 +63,8 @@ class Entry:
 
 
 def entry_stack_modules(source: str) -> list[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    mods = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
-            and n.level == 0 and (n.module == "lib" or n.module.startswith("lib."))]
-    return list(dict.fromkeys(mods))
+    """The ``lib.*`` modules the entry imports, in the order it first imports them."""
+    return list(entry_stack_names(source))
 
 
 def entry_stack_names(source: str) -> dict[str, list[str]]:

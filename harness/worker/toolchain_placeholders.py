@@ -15,8 +15,9 @@ import sys
 import typing
 
 MAX_DEPTH = 3  # structs nested deeper than this get a marked string (none in the corpus)
-LISTS = (list, tuple, typing.Sequence, list, collections.abc.Sequence)
-MAPS = (dict, typing.Mapping, dict, collections.abc.Mapping)
+# what typing.get_origin gives for a list or a map annotation (``typing.Sequence[X]`` -> collections.abc.Sequence)
+LISTS = (list, tuple, collections.abc.Sequence)
+MAPS = (dict, collections.abc.Mapping)
 
 
 def _members(annotation, module: str) -> list:
