@@ -68,6 +68,17 @@ class Task:
         return read_response(self.responses[variant])[0]
 
     @property
+    def environment_suffix(self) -> str:
+        """The ENVIRONMENT_SUFFIX the task's pipeline deployed with: its metadata's, else the pull
+        request's own (``pr7427`` for task ``Pr7427``, as the reference pipeline names its
+        environments), else ``dev``. Names are judged at the length they deploy with: a load
+        balancer name that fits with ``dev`` can overflow 32 characters with ``pr7427``."""
+        if re.fullmatch(r"[a-z0-9]{1,20}", str(self.metadata.get("environment_suffix", ""))):
+            return str(self.metadata["environment_suffix"])
+        pr = re.fullmatch(r"pr-?(\d{1,8})", self.id, re.IGNORECASE)
+        return f"pr{pr.group(1)}" if pr else "dev"
+
+    @property
     def region(self) -> str:
         """The task's region: its metadata's, else the one its reference pipeline read from the
         reference's ``lib/AWS_REGION`` (31 corpus references carry one; most metadata has no region)."""

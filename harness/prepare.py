@@ -38,7 +38,7 @@ class Prepared:
 def variant_env(task: Task, created_at: str) -> dict[str, str]:
     """Environment of the entry contract for one variant; mock credentials so nothing reaches AWS."""
     return {
-        "ENVIRONMENT_SUFFIX": "dev",
+        "ENVIRONMENT_SUFFIX": task.environment_suffix,
         "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
         "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
         "AWS_REGION": task.region,
@@ -61,6 +61,8 @@ def input_hash(task: Task, variant: str, entry: Entry, profile: Profile) -> str:
         "response": (reference_digest(task.reference_dir) if variant == REFERENCE and task.reference_dir
                      else read_response(task.responses[variant])[0]),
         "entry": [entry.origin, entry.path, entry.source],
+        # the reference stage compares every other variant with the reference's stacks
+        "reference": reference_digest(task.reference_dir) if task.reference_dir else None,
         "metadata": task.metadata,
         "region": task.region,  # metadata's, or the reference's lib/AWS_REGION
         "template": template_digest(),
