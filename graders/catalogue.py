@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .checkov_severity import CHECKOV_SEVERITIES
 from .config_catalogue import config_catalogue_rules
+from .deploy_catalogue import deploy_catalogue_rules
 from .lint_rules import PYLINT_RULES
 from .rule import ANY, EXEC, FAILURE_SEVERITIES, SEVERITIES, Rule, Severity
 from .static_rules import CONTRACT, PROVIDER_NAME, TOOLCHAIN_NAME, static_rules
@@ -237,6 +238,8 @@ RULES: tuple[Rule, ...] = (
          "blocked or soon will be.", "Use a supported runtime (e.g. python3.12).",
          {"kind": "rego", "policy": "lambda_runtime"}),
     *terraform_rules(),
+    # --- AWS API and cross-resource deploy rules, comparison with the reference (deploy_catalogue.py)
+    *deploy_catalogue_rules(),
     # --- checkov (severities from graders/checkov_severity.py) -----------------------------------
     *(Rule(f"checkov.{name}", "checkov", sev, f"checkov check failed ({sev})", f"checkov: {why}.",
            "See the checkov check's documentation.", {"kind": "checkov", "check_id": pattern},

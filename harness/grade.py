@@ -18,9 +18,12 @@ from .bundles import Task
 from .contract import Entry
 from .findings import merge_findings
 from .onepass import Rounds, repair_rounds
+from .options import EngineOptions
 from .plan import PlanTools, post_synth_outcomes
+from .plan.reference import ReferenceStacks
 from .prepare import Prepared, prepare, variant_env
 from .records import Records, StageOutcome, VariantResult, records
+from .reference_stage import reference_stacks
 from .result import finish
 from .runstore import RunStore
 from .toolchain import Profile
@@ -30,7 +33,9 @@ class Seat(Protocol):
     """What the flow needs of the slot it runs in."""
 
     profile: Profile
+    opts: EngineOptions
     store: RunStore
+    reference_cache: dict[str, ReferenceStacks]  # the references this seat synthesized, by input hash
     workspace: Path  # where the variant's files are written (one directory per slot)
     tools: PlanTools  # terraform, the emulator, checkov: the stages after synth
 
@@ -48,6 +53,9 @@ def grade_variant(seat: Seat, task: Task, variant: str, entry: Entry, created_at
     t0 = time.monotonic()
     log_dir, artifacts = seat.store.log_dir(task.id, variant), seat.store.artifact_dir(task.id, variant)
     env = variant_env(task, created_at)
+    # 0. The task's reference synthesized in this seat (for the reference stage), before the
+    #    variant's files take the workspace.
+    reference = reference_stacks(seat, task, variant, entry, env)
     # 1. Harness side: extract the response's files into the slot's workspace, decide the request.
     prep = prepare(task, variant, entry, seat.profile, seat.workspace, log_dir, env)
     # 2. Round 0, the response as written, in the worker (a warm worker's lint may still be running).
@@ -56,8 +64,9 @@ def grade_variant(seat: Seat, task: Task, variant: str, entry: Entry, created_at
     # 3. While an execution stage fails with a repairable finding: repair the copy, run again.
     if lint_later is None:  # (lint still running means nothing failed: no repairs follow)
         repair_rounds(rounds, lambda request, rnd: seat.run(prep, request, rnd))
-    # 4. After synth: validate, plan, rules, checkov (and deploy) on the chosen synthesized stack.
-    late = post_synth_outcomes(prep, rounds.outcomes, seat.tools, env, artifacts)
+    # 4. After synth: validate, plan, rules, checkov, deploy-rules, reference (and deploy) on the
+    #    chosen synthesized stack.
+    late = post_synth_outcomes(prep, rounds.outcomes, seat.tools, env, artifacts, reference)
     if lint_later is not None:
         rounds.add(lint_later())
     rounds.add(late)

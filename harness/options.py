@@ -39,7 +39,7 @@ class Limits:
 
 @dataclass
 class PlanOptions:
-    """The stages after synth: validate, plan, rules, checkov, deploy."""
+    """The stages after synth: validate, plan, rules, checkov, deploy-rules, reference, deploy."""
 
     deploy: bool = False
     checkov: bool = True
@@ -52,6 +52,8 @@ class PlanOptions:
     # validate walk before planning); ``terraform validate`` runs only when the plan said something.
     # Off in the --cold baseline, which runs each stage as its own terraform command.
     plan_first: bool = True
+    # Compare each response's stacks with the task's reference (synthesized in the same seat).
+    reference: bool = True
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .contract import Entry
 from .grade import grade_variant
 from .options import EngineOptions
 from .plan import PlanTools
+from .plan.reference import ReferenceStacks
 from .prepare import Prepared
 from .records import Records, StageOutcome, VariantResult
 from .result import worker_outcomes
@@ -71,6 +72,8 @@ class WorkerSlot(Slot):
                                shared_checkov=checkov, shared_inits=inits)
         # Warm: the worker lints while this thread runs the stages after synth (see first_round).
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
+        # The references this slot synthesized (input hash -> stacks), for the reference stage.
+        self.reference_cache: dict[str, ReferenceStacks] = {}
 
     def ensure(self, lint_only: bool | None = None) -> LocalWorker:
         if self.worker is None or not self.worker.alive:

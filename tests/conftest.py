@@ -30,9 +30,9 @@ def corpus_ids() -> list[str]:
     return sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 
 
-def run_cli(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
-    """The installed ``harness`` command, as a user runs it."""
-    env = {**os.environ, "COLUMNS": "200"}
+def run_cli(*args: str, timeout: float = 1800, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The installed ``harness`` command, as a user runs it (``env``: variables to add)."""
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([str(HARNESS), *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -100,6 +100,17 @@ def contract_run(toolchain_ready, tmp_path_factory):
                    "--run-id", "contract")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc, load_run(out / "contract")
+
+
+@pytest.fixture(scope="session")
+def references_run(toolchain_ready, tmp_path_factory):
+    """Every corpus reference, synthesized and judged without terraform and checkov (the deploy rules
+    read the synthesized JSON; a plan per reference would cost minutes and judge nothing here)."""
+    out = tmp_path_factory.mktemp("runs")
+    proc = run_cli("run", str(CORPUS), "--variant", "reference", "--no-checkov", "--out", str(out),
+                   "--run-id", "references", env={"TAPGRADE_TERRAFORM": str(out / "no-terraform")})
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc, load_run(out / "references")
 
 
 @pytest.fixture(scope="session")

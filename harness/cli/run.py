@@ -39,6 +39,7 @@ from .run_options import (
     Out,
     Paths,
     Quiet,
+    Reference,
     Rerun,
     RunId,
     StageTimeout,
@@ -65,6 +66,7 @@ def run(
     created_at: CreatedAt = None,
     deploy: Deploy = False,
     checkov: Checkov = True,
+    reference: Reference = True,
     terraform_timeout: TerraformTimeout = 300.0,
     backend: Backend = "local",
     image: Image = DEFAULT_TAG,
@@ -76,7 +78,7 @@ def run(
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
                          limits=_limits(memory_mb, stage_timeout), rerun=rerun, execution=execution, backend=backend,
-                         plan=PlanOptions(deploy=deploy, checkov=checkov, timeout_s=terraform_timeout,
+                         plan=PlanOptions(deploy=deploy, checkov=checkov, reference=reference, timeout_s=terraform_timeout,
                                           reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
                          container=ContainerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus))
     pre = _preflight(opts)
@@ -178,7 +180,7 @@ def _start_meta(store: RunStore, opts: EngineOptions, pre: backends.Preflight, c
                      created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
                      invocations=[*previous.get("invocations", []), now])
     store.write_meta(terraform={"found": pre.terraform.terraform is not None, "detail": pre.terraform.reason},
-                     checkov=pre.checkov[1], deploy=opts.plan.deploy)
+                     checkov=pre.checkov[1], deploy=opts.plan.deploy, reference=opts.plan.reference)
 
 
 def _progress(progress: Progress, total: int):

@@ -53,6 +53,9 @@ Deploy = Annotated[bool, typer.Option(help="Also terraform apply, then destroy, 
                                            "the local AWS emulator (moto server).")]
 Checkov = Annotated[bool, typer.Option(help="Run checkov on each synthesized stack (severities from "
                                             "graders/checkov_severity.py).")]
+Reference = Annotated[bool, typer.Option(help="Compare each response's synthesized stack with the task's "
+                                              "reference/ (synthesized in the same worker): missing resources "
+                                              "and values that contradict the prompt (graders/reference_compare.py).")]
 TerraformTimeout = Annotated[float, typer.Option(help="Seconds each terraform command may take.")]
 Backend = Annotated[str, typer.Option(callback=_backend_name,
                                       help="Where the responses' code runs, a name in the backend registry: "

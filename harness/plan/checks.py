@@ -13,7 +13,9 @@ import shutil
 import time
 from pathlib import Path
 
+from graders.api_rules import botocore_version
 from graders.config_rules import Context, check_config
+from graders.deploy_rules import check_deploy
 from graders.plan_policies import evaluate as evaluate_rego
 
 from ..checkov_runner import CheckovUnavailable
@@ -38,6 +40,14 @@ def rules_outcome(runs: list[StackRun], passed: dict, rnd: int) -> StageOutcome:
     return StageOutcome("rules", "fail" if r_sigs else "pass", None, round(time.monotonic() - t0, 4), r_sigs,
                         {"on_round": rnd, "rego_on": rego_ran or "no plan JSON: Rego policies not evaluated",
                          "entry_passes": passed}, rnd)
+
+
+def deploy_rules_outcome(runs: list[StackRun], rnd: int) -> StageOutcome:
+    """deploy-rules: AWS API constraints and cross-resource rules on each stack's configuration."""
+    t0 = time.monotonic()
+    sigs = [dict(s, stack=r.name) for r in runs for s in check_deploy(r.config)]
+    return StageOutcome("deploy-rules", "fail" if sigs else "pass", None, round(time.monotonic() - t0, 4), sigs,
+                        {"constraints": f"botocore {botocore_version()} service models (graders/data)"}, rnd)
 
 
 def checkov_outcome(tools: PlanTools | None, runs: list[StackRun], log_dir: Path, rnd: int) -> StageOutcome:

@@ -16,17 +16,21 @@ from .. import schema_check
 from ..contract import passed_values
 from ..prepare import Prepared
 from ..records import StageOutcome, portable
-from .checks import checkov_outcome, rules_outcome
+from .checks import checkov_outcome, deploy_rules_outcome, rules_outcome
 from .diagnostics import status, worst
+from .reference import ReferenceStacks, reference_outcome
 from .stack import StackRun, read_stack
 from .terraform_stage import run_terraform
 from .tools import PlanTools
 
 
 def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: PlanTools | None,
-                        env: dict[str, str], artifact_dir: Path | None = None) -> list[StageOutcome]:
-    """Outcomes of validate, plan, rules, checkov (and deploy when asked) for a variant."""
-    stages = ["validate", "plan", "rules", "checkov"] + (["deploy"] if tools and tools.opts.deploy else [])
+                        env: dict[str, str], artifact_dir: Path | None = None,
+                        reference: ReferenceStacks | None = None) -> list[StageOutcome]:
+    """Outcomes of validate, plan, rules, checkov, deploy-rules, reference (and deploy when asked)
+    for a variant."""
+    stages = (["validate", "plan", "rules", "checkov", "deploy-rules", "reference"]
+              + (["deploy"] if tools and tools.opts.deploy else []))
     synth = _judged_synth(outcomes)
     if synth is None:
         return [StageOutcome(s, "skipped", "nothing synthesized") for s in stages]
@@ -43,7 +47,9 @@ def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: Pla
     out = [_validate_outcome(tools, runs, tf_ok, det_reason, timing, rnd),
            _plan_outcome(runs, tf_ok, det_reason, timing, rnd, root, artifact_dir),
            rules_outcome(runs, passed, rnd),
-           checkov_outcome(tools, runs, prep.log_dir, rnd)]
+           checkov_outcome(tools, runs, prep.log_dir, rnd),
+           deploy_rules_outcome(runs, rnd),
+           reference_outcome(runs, reference, prep.task, rnd)]
     if "deploy" in stages:
         out.append(_deploy_outcome(runs, tf_ok, det_reason, timing, rnd))
     _make_portable(out, root)

@@ -22,6 +22,8 @@ class Stage(StrEnum):
     PLAN = "plan"
     RULES = "rules"
     CHECKOV = "checkov"
+    DEPLOY_RULES = "deploy-rules"
+    REFERENCE = "reference"
     DEPLOY = "deploy"
 
 

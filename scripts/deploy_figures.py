@@ -1,0 +1,61 @@
+"""Print the README's figures for the deploy-rules and reference stages, all computed here from a
+run directory: how much of the references' synthesized stacks the API constraints check, and what
+each rule family found on each variant kind.
+
+    .venv/bin/python scripts/deploy_figures.py RUN_DIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from graders.api_rules import constraints, coverage
+from harness.results import load_run
+
+
+def mapping_coverage(run) -> None:
+    """Share of literal top-level attribute values in the references' stacks that a constraint checks."""
+    refs = run.variants[run.variants.variant == "reference"]
+    checked = total = stacks = 0
+    types: set[str] = set()
+    for arts in refs.artifacts:
+        for path in arts or []:
+            config = json.loads(Path(path).read_text(encoding="utf-8"))
+            c, t = coverage(config)
+            checked, total, stacks = checked + c, total + t, stacks + 1
+            types |= set(config.get("resource") or {})
+    mapped = types & set(constraints())
+    print(f"references' synthesized stacks: {stacks}; resource types {len(types)}, with constraints {len(mapped)}")
+    if total:
+        print(f"literal top-level attribute values: {total}; checked by a constraint: {checked} ({checked / total:.0%})")
+
+
+def findings_by_rule(run, stage: str) -> None:
+    """Findings of one stage per rule id and variant kind (tasks in brackets)."""
+    f = run.findings[run.findings.stage == stage]
+    if f.empty:
+        print(f"{stage}: no findings")
+        return
+    table = f.groupby(["rule_id", "severity", "variant"]).agg(findings=("task_id", "size"), tasks=("task_id", "nunique"))
+    print(table.reset_index().to_markdown(index=False))
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print(__doc__)
+        return 2
+    run = load_run(Path(sys.argv[1]))
+    mapping_coverage(run)
+    for stage in ("deploy-rules", "reference"):
+        print()
+        findings_by_rule(run, stage)
+    o = run.outcomes[run.outcomes.stage.isin(["deploy-rules", "reference"])]
+    print()
+    print(o.groupby(["stage", "variant", "status"]).size().unstack(fill_value=0).to_markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
