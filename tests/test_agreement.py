@@ -15,7 +15,7 @@ ITEMS = """task,item,title,human_severity,verdict,judged_severity,category,rule,
 T1,1,wrong class name,Critical,offline,Critical,provider-name,static\\.provider-class-name,S3BucketVersioning,no such class
 T1,2,constructor misses kwargs,Critical,offline,Critical,contract,contract\\..*,,init lacks state_bucket
 T1,3,unit tests missing,High,not-defect,,tests-docs,,,about tests only
-T1,4,no WAF as asked,High,prompt,High,requirement,,,the prompt asks for WAF
+T1,4,no WAF as asked,High,prompt,High,requirement,reference\\.missing-.*,wafv2,the prompt asks for WAF
 T2,1,missing zip,Critical,offline,High,packaging,validate\\.missing-file,,lambda zip never built
 """
 EXTRA = """task,rule,text,judged_severity,why
@@ -24,8 +24,8 @@ T2,config\\.default-tags,,High,provider built without default tags
 
 
 def _findings(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
-    return pd.DataFrame([{"task_id": t, "variant": "model", "rule_id": r, "severity": s, "message": m,
-                          "file": None, "line": None} for t, r, s, m in rows])
+    return pd.DataFrame([{"task_id": t, "variant": "model", "stage": r.split(".")[0], "rule_id": r, "severity": s,
+                          "message": m, "file": None, "line": None} for t, r, s, m in rows])
 
 
 def _labels(tmp_path: Path, items: str = ITEMS, extra: str = EXTRA):
@@ -52,6 +52,19 @@ def test_recall_precision_and_severity_agreement(tmp_path: Path) -> None:
     cat = res.per_category()
     assert cat.loc["provider-name", "recall"] == 1.0 and cat.loc["contract", "recall"] == 0.0
     assert "tests-docs" not in cat.index  # not-defect items are not recall items
+
+
+def test_the_judged_stages_precision_counts_what_labels_explain(tmp_path: Path) -> None:
+    found = _findings([
+        ("T1", "reference.missing-control", "High", "the reference creates 1 aws_wafv2_web_acl, the response none"),
+        ("T1", "reference.difference", "Info", "the reference creates 2 aws_iam_role, the response 1"),
+        ("T2", "aws.api-length", "High", "aws_lb.a.name: 'x' is 40 characters"),
+    ])
+    found["stage"] = ["reference", "reference", "deploy-rules"]
+    res = score(found, {"T1", "T2"}, _labels(tmp_path))
+    late = res.judged_stages
+    assert sorted(zip(late.stage, late.explained)) == [("deploy-rules", False), ("reference", True)]  # Info not counted
+    assert res.recall(("prompt",)) == (1, 1)
 
 
 def test_info_findings_do_not_detect(tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ class ItemAgreement:
     high_findings: int  # Critical/High findings on the scored tasks
     tasks: list[str]  # labelled tasks the run graded
     unscored: list[str]  # labelled tasks the run did not grade
+    # Medium-or-worse findings of the stages that judge against the prompt and the AWS API, and
+    # whether a real item or a reviewed extra explains each (their precision)
+    judged_stages: pd.DataFrame
 
     def recall(self, verdicts: tuple[str, ...] = REAL) -> tuple[int, int]:
         real = self.items[self.items.verdict.isin(verdicts)]
@@ -40,6 +43,9 @@ class ItemAgreement:
         out = real.groupby("category").agg(items=("detected", "size"), detected=("detected", "sum"))
         out["recall"] = (out.detected / out["items"]).round(2)
         return out.sort_values("items", ascending=False)
+
+
+JUDGED_STAGES = ("deploy-rules", "reference")
 
 
 def _worst(severities: list[str]) -> str | None:
@@ -77,8 +83,11 @@ def score(findings: pd.DataFrame, graded_tasks: set[str], labels: Labels, varian
     high = f[f.severity.isin(("Critical", "High"))]
     alarms = high.loc[pd.Series([not _explained(r, labels.items, labels.extra) for r in high.itertuples()],
                                 index=high.index, dtype=bool)]
+    late = f[f.stage.isin(JUDGED_STAGES) & f.severity.isin(("Critical", "High", "Medium"))]
+    late = late.assign(explained=[_explained(r, labels.items, labels.extra) for r in late.itertuples()])
     return ItemAgreement(items, alarms[["task_id", "rule_id", "severity", "message", "file", "line"]].reset_index(drop=True),
-                         len(high), tasks, [t for t in labels.tasks if t not in graded_tasks])
+                         len(high), tasks, [t for t in labels.tasks if t not in graded_tasks],
+                         late[["task_id", "stage", "rule_id", "severity", "message", "explained"]].reset_index(drop=True))
 
 
 def print_agreement(res: ItemAgreement, console) -> None:
@@ -95,6 +104,11 @@ def print_agreement(res: ItemAgreement, console) -> None:
     alarms, n_tasks = len(res.false_alarms), len(res.tasks)
     console.print(f"Critical/High findings: {res.high_findings}; false alarms (no real item or reviewed extra "
                   f"defect explains them): {alarms}" + (f", {alarms / n_tasks * 20:.1f} per 20 tasks" if n_tasks else ""))
+    late = res.judged_stages
+    for stage in JUDGED_STAGES:
+        mine = late[late.stage == stage]
+        console.print(f"{stage} findings Medium or worse: {ratio(int(mine.explained.sum()), len(mine))} explained "
+                      "by a real item or a reviewed extra")
     exact, within, judged = res.severity_agreement()
     console.print(f"severity agreement on detected items: exact {ratio(exact, judged)}, within one level "
                   f"{ratio(within, judged)}")
@@ -103,6 +117,11 @@ def print_agreement(res: ItemAgreement, console) -> None:
         console.print("false alarms:")
         for r in res.false_alarms.itertuples():
             console.print(f"  {r.task_id} {r.rule_id} ({r.severity}): {str(r.message)[:140]}")
+    unexplained = late[~late.explained]
+    if len(unexplained):
+        console.print("deploy-rules/reference findings Medium or worse that nothing explains:")
+        for r in unexplained.itertuples():
+            console.print(f"  {r.task_id} {r.rule_id} ({r.severity}): {str(r.message)[:160]}")
     missed = res.items[(res.items.verdict == "offline") & ~res.items.detected]
     if len(missed):
         console.print("offline items not detected:")
