@@ -51,7 +51,8 @@ class WorkerSlot(Slot):
 
     def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
                  lint_seat: Linter | None = None, lint_only: bool = False,
-                 checkov: CheckovRunner | None = None, inits: Inits | None = None):
+                 checkov: CheckovRunner | None = None, inits: Inits | None = None,
+                 references: dict[str, ReferenceStacks] | None = None):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.lint_seat, self.lint_only = lint_seat, lint_only
         self.worker: LocalWorker | None = None
@@ -72,8 +73,9 @@ class WorkerSlot(Slot):
                                shared_checkov=checkov, shared_inits=inits)
         # Warm: the worker lints while this thread runs the stages after synth (see first_round).
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
-        # The references this slot synthesized (input hash -> stacks), for the reference stage.
-        self.reference_cache: dict[str, ReferenceStacks] = {}
+        # The references synthesized for the reference stage (input hash -> stacks): this slot's, or
+        # the run's when the backend shares one among its slots.
+        self.reference_cache: dict[str, ReferenceStacks] = {} if references is None else references
 
     def ensure(self, lint_only: bool | None = None) -> LocalWorker:
         if self.worker is None or not self.worker.alive:

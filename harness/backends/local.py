@@ -17,6 +17,7 @@ from ..bundles import Task
 from ..checkov_runner import CheckovRunner
 from ..checkov_runner import available as checkov_available
 from ..options import EngineOptions
+from ..plan.reference import ReferenceStacks
 from ..prepare import Prepared
 from ..records import StageOutcome
 from ..runstore import RunStore
@@ -52,10 +53,13 @@ class LocalBackend(Backend):
         self.lint_seat = LintSeat(profile, store, opts) if warm else None
         self.checkov = CheckovRunner(store.root / "workspaces" / "_checkov" / "checkov.log") if warm else None
         self.inits = Inits(store.root / "workspaces" / "_terraform") if warm else None
+        # Warm, the slots share the references they synthesized (a task's model and ideal may land on
+        # different slots); cold, each slot keeps its own, as a fresh pipeline per variant would.
+        self.references: dict[str, ReferenceStacks] | None = {} if warm else None
 
     def slots(self) -> list[Slot]:
         return [WorkerSlot(i, self.profile, self.store, self.opts, self.lint_seat, checkov=self.checkov,
-                           inits=self.inits) for i in range(max(1, self.opts.workers))]
+                           inits=self.inits, references=self.references) for i in range(max(1, self.opts.workers))]
 
     def start(self, todo: list[tuple[Task, str]]) -> None:
         if self.lint_seat is not None:
