@@ -39,10 +39,14 @@ class Seat(Protocol):
                     ) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]: ...
 
 
-def reference_stacks(seat: Seat, task: Task, variant: str, entry: Entry, env: dict[str, str]) -> ReferenceStacks | None:
-    """The reference's stacks for a variant that is compared with them (None: no reference stage)."""
-    if variant == REFERENCE or task.reference_dir is None or not seat.opts.plan.reference:
-        return None
+def reference_stacks(seat: Seat, task: Task, variant: str, entry: Entry, env: dict[str, str]) -> ReferenceStacks:
+    """The reference's stacks for a variant that is compared with them, or why it is not."""
+    if variant == REFERENCE:
+        return ReferenceStacks(reason="the variant is the reference")
+    if task.reference_dir is None:
+        return ReferenceStacks(reason="the task has no reference/")
+    if not seat.opts.plan.reference:
+        return ReferenceStacks(reason="not requested (--no-reference)")
     log_dir = seat.store.log_dir(task.id, variant) / "reference-synth"
     log_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
