@@ -37,9 +37,11 @@ OUTSIDE_GRAPH_DOWNGRADE = 1
 
 # After a repair stubbed out a name (``stub-missing-name``: calls to it give None), a required
 # argument or block found missing may be the one the stub left unset, and an attribute read off
-# None may be read off the stub's result: such findings (rule id, message) are Info (recorded, the
+# None may be read off the stub's result, and a resource the reference comparison misses may be one
+# the stubbed call would have created: such findings (rule id, message) are Info (recorded, the
 # response not blamed for what the harness's copy lacks).
-AFTER_STUB_RULES = r"^(validate|plan|deploy|jsii)\.missing-argument |^exec\.missing-attribute \S+: 'NoneType' object"
+AFTER_STUB_RULES = (r"^(validate|plan|deploy|jsii)\.missing-argument |^exec\.missing-attribute \S+: 'NoneType' object"
+                    r"|^reference\.(missing-control|missing-resource|value-contradicts-prompt) ")
 
 RULES: tuple[Rule, ...] = (
     # --- extract -------------------------------------------------------------------------------
