@@ -22,13 +22,28 @@ from .tf_config import Resource, is_literal, resources, walk
 DATA = Path(__file__).with_name("data") / "aws_api_constraints.json"
 
 
+# Node classes named after an EC2 instance type: (type, attribute, prefix, classes that are not).
+INSTANCE_CLASSES = (("aws_db_instance", "instance_class", "db.", ("db.serverless",)),
+                    ("aws_rds_cluster_instance", "instance_class", "db.", ("db.serverless",)),
+                    ("aws_rds_cluster", "db_cluster_instance_class", "db.", ()),
+                    ("aws_elasticache_replication_group", "node_type", "cache.", ()),
+                    ("aws_elasticache_cluster", "node_type", "cache.", ()))
+
+
 @cache
 def constraints() -> dict[str, dict[str, dict]]:
-    """type -> attribute path -> constraint: the generated ones, the documented ones over them."""
+    """type -> attribute path -> constraint: the generated ones, the documented ones over them, and
+    the database and cache classes (EC2 instance types behind "db." / "cache.", which the EC2 model
+    enumerates)."""
     generated = json.loads(DATA.read_text(encoding="utf-8"))["resources"]
     merged = {t: dict(attrs) for t, attrs in generated.items()}
     for rtype, attrs in DOCUMENTED.items():
         merged.setdefault(rtype, {}).update(attrs)
+    ec2_types = merged["aws_instance"]["instance_type"]["enum"]
+    for rtype, attr, prefix, extra in INSTANCE_CLASSES:
+        merged.setdefault(rtype, {})[attr] = {
+            "kind": "string", "enum": [*extra, *(prefix + t for t in ec2_types)],
+            "api": f"documented: {prefix}<EC2 instance type> classes (ec2 RunInstances InstanceType)"}
     return merged
 
 
@@ -114,17 +129,23 @@ def check_api(config: dict) -> list[dict]:
     return out
 
 
-def coverage(config: dict) -> tuple[int, int]:
-    """(literal top-level attribute values a constraint checks, all literal top-level values): how much
-    of a stack the generated and documented rules see."""
+META = frozenset({"//", "provider", "depends_on", "lifecycle", "count", "for_each", "tags", "tags_all"})
+
+
+def coverage(config: dict) -> dict[str, int]:
+    """How much of a stack the constraints see: top-level attribute values (``values``), those with
+    a constraint (``constrained``), and of the literal scalars among them (``literal``: known at
+    synth, so a constraint can judge them) those checked (``checked``)."""
     table = constraints()
-    checked = total = 0
+    out = dict.fromkeys(("values", "constrained", "literal", "checked"), 0)
     for res in resources(config):
+        mine = table.get(res.type) or {}
         for attr, value in res.body.items():
-            if attr in ("//", "provider", "depends_on", "lifecycle", "count", "for_each", "tags", "tags_all"):
+            if attr in META:
                 continue
-            if isinstance(value, (dict, list)) or not is_literal(value):
-                continue
-            total += 1
-            checked += attr in (table.get(res.type) or {})
-    return checked, total
+            out["values"] += 1
+            out["constrained"] += attr in mine
+            if not isinstance(value, (dict, list)) and is_literal(value):
+                out["literal"] += 1
+                out["checked"] += attr in mine
+    return out

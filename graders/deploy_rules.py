@@ -11,12 +11,13 @@ Every check must hold on every corpus reference that synthesizes (each was deplo
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from .api_rules import check_api, constraints
+from .api_rules import check_api
 from .tf_config import Resource, depends_on, find, is_literal, provider_regions, refs, region_of, resources, walk
 
 REGIONS_FILE = Path(__file__).with_name("data") / "aws_regions.json"
@@ -41,12 +42,6 @@ REGIONAL_TARGETS = ("aws_vpc", "aws_subnet", "aws_security_group", "aws_kms_key"
 # Arguments AWS takes only as an ARN, and the key attributes that are not one.
 ARN_ONLY = {("aws_cloudwatch_log_group", "kms_key_id"), ("aws_lambda_function", "kms_key_arn")}
 NOT_ARN = {"aws_kms_key": ("id", "key_id")}
-
-# Node classes named after an EC2 instance type: (type, attribute, prefix).
-INSTANCE_CLASSES = (("aws_db_instance", "instance_class", "db."), ("aws_rds_cluster_instance", "instance_class", "db."),
-                    ("aws_rds_cluster", "db_cluster_instance_class", "db."),
-                    ("aws_elasticache_replication_group", "node_type", "cache."),
-                    ("aws_elasticache_cluster", "node_type", "cache."))
 
 # Upstream registries whose pull-through cache rule needs a Secrets Manager credential.
 AUTHENTICATED_REGISTRIES = ("registry-1.docker.io", "docker.io", "ghcr.io", "registry.gitlab.com", ".azurecr.io")
@@ -234,24 +229,29 @@ def fargate_size(config: dict) -> list[dict]:
     return out
 
 
-def instance_class(config: dict) -> list[dict]:
-    """A database or cache node class that is no instance type: RDS and ElastiCache classes are EC2
-    instance types behind "db." / "cache." (and db.serverless), which the EC2 model enumerates."""
-    ec2_types = set(constraints()["aws_instance"]["instance_type"]["enum"])
+def literal_region_names(config: dict) -> list[dict]:
+    """An Availability Zone or a VPC endpoint service named for another region than the resource's."""
+    regions = provider_regions(config)
     out = []
-    for rtype, attr, prefix in INSTANCE_CLASSES:
-        for res in resources(config, rtype):
-            value = res.body.get(attr)
-            if not isinstance(value, str) or not is_literal(value) or value in ("", "db.serverless"):
-                continue
-            if not value.startswith(prefix) or value.removeprefix(prefix) not in ec2_types:
-                out.append({**_signal("api-enum", res, f"{attr} {value!r} is not a {prefix}<EC2 instance type> class "
-                                      "AWS offers", attribute=attr), "api": "documented: DB/cache instance classes"})
+    for res in resources(config):
+        mine = region_of(res, regions)
+        if mine is None:
+            continue
+        zone = res.body.get("availability_zone")
+        if isinstance(zone, str) and is_literal(zone) and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", zone) \
+                and zone[:-1] != mine:
+            out.append(_signal("cross-region", res, f"availability_zone {zone} is not in {mine}, the region the "
+                               "resource is created in", attribute="availability_zone"))
+        service = res.body.get("service_name") if res.type == "aws_vpc_endpoint" else None
+        named = re.match(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.", service) if isinstance(service, str) else None
+        if named and named.group(1) != mine:
+            out.append(_signal("cross-region", res, f"service_name {service} is an endpoint service of "
+                               f"{named.group(1)}, not of {mine}", attribute="service_name"))
     return out
 
 
 CHECKS: tuple[Callable[[dict], list[dict]], ...] = (
-    check_api, instance_class, duplicate_priority, cross_region_reference, invalid_region, lambda_reserved_env,
+    check_api, literal_region_names, duplicate_priority, cross_region_reference, invalid_region, lambda_reserved_env,
     listener_certificate, kms_logs_policy, key_id_for_arn, api_deployment_order, notification_permission,
     pull_through_credentials, fargate_size)
 

@@ -18,18 +18,22 @@ from harness.results import load_run
 def mapping_coverage(run) -> None:
     """Share of literal top-level attribute values in the references' stacks that a constraint checks."""
     refs = run.variants[run.variants.variant == "reference"]
-    checked = total = stacks = 0
+    sums = dict.fromkeys(("values", "constrained", "literal", "checked"), 0)
+    stacks = 0
     types: set[str] = set()
     for arts in refs.artifacts:
         for path in arts or []:
             config = json.loads(Path(path).read_text(encoding="utf-8"))
-            c, t = coverage(config)
-            checked, total, stacks = checked + c, total + t, stacks + 1
+            sums = {k: v + coverage(config)[k] for k, v in sums.items()}
+            stacks += 1
             types |= set(config.get("resource") or {})
     mapped = types & set(constraints())
     print(f"references' synthesized stacks: {stacks}; resource types {len(types)}, with constraints {len(mapped)}")
-    if total:
-        print(f"literal top-level attribute values: {total}; checked by a constraint: {checked} ({checked / total:.0%})")
+    if sums["values"] and sums["literal"]:
+        print(f"top-level attribute values: {sums['values']}; with a constraint: {sums['constrained']} "
+              f"({sums['constrained'] / sums['values']:.0%})")
+        print(f"literal values (known at synth): {sums['literal']}; checked: {sums['checked']} "
+              f"({sums['checked'] / sums['literal']:.0%})")
 
 
 def findings_by_rule(run, stage: str) -> None:

@@ -171,8 +171,8 @@ def test_every_check_has_a_catalogue_rule() -> None:
 def test_coverage_counts_checked_literal_values() -> None:
     cfg = stack({"aws_lambda_function": {"f": {"function_name": "f", "runtime": "python3.12", "role": "${x.y.arn}",
                                                "publish": True}}})
-    checked, total = coverage(cfg)
-    assert (checked, total) == (2, 2)  # function_name and runtime; the expression and the bool are not values
+    assert coverage(cfg) == {"values": 4, "constrained": 2, "literal": 2, "checked": 2}
+    # the role's expression and the bool count as values; only the literal function_name and runtime are judged
 
 
 def test_database_and_cache_classes_must_be_instance_types() -> None:
@@ -181,3 +181,15 @@ def test_database_and_cache_classes_must_be_instance_types() -> None:
     assert rules(db("db.t3.mega")) == ["api-enum"] and rules(db("r6g.large")) == ["api-enum"]
     cache = stack({"aws_elasticache_replication_group": {"r": {"node_type": "cache.t3.micro"}}})
     assert rules(cache) == []
+
+
+def test_zones_and_endpoint_services_of_another_region() -> None:
+    subnet = lambda az: stack({"aws_subnet": {"s": {"cidr_block": "10.0.1.0/24", "availability_zone": az}}})  # noqa: E731
+    assert rules(subnet("us-east-1a")) == [] and rules(subnet("us-west-2a")) == ["cross-region"]
+    ep = lambda svc: stack({"aws_vpc_endpoint": {"e": {"service_name": svc}}})  # noqa: E731
+    assert rules(ep("com.amazonaws.us-east-1.s3")) == [] and rules(ep("com.amazonaws.eu-west-1.s3")) == ["cross-region"]
+
+
+def test_cidr_blocks_outside_the_allowed_netmasks() -> None:
+    vpc = lambda cidr: stack({"aws_vpc": {"v": {"cidr_block": cidr}}})  # noqa: E731
+    assert rules(vpc("10.0.0.0/16")) == [] and rules(vpc("10.0.0.0/8")) == ["api-pattern"]
