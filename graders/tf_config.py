@@ -103,3 +103,23 @@ def region_of(res: Resource, regions: dict[str, str | None]) -> str | None:
 def depends_on(res: Resource) -> set[str]:
     """Addresses a resource explicitly depends on."""
     return {str(d) for d in res.body.get("depends_on") or []}
+
+
+def resolved_by_plan(config: dict, plan_json: dict) -> dict:
+    """A config holding, for each resource, the values its configuration left to an expression and
+    the plan resolved (a name joined by ``Fn.join``, a local, a variable): what the API constraints
+    can judge only after planning. Values known only after apply stay out."""
+    out: dict = {"resource": {}}
+    for rc in plan_json.get("resource_changes") or []:
+        if rc.get("mode") != "managed" or rc.get("module_address"):
+            continue
+        configured = ((config.get("resource") or {}).get(rc["type"]) or {}).get(rc["name"])
+        change = rc.get("change") or {}
+        after, unknown = change.get("after") or {}, change.get("after_unknown") or {}
+        if not isinstance(configured, dict) or not isinstance(after, dict):
+            continue
+        body = {k: v for k, v in after.items() if k in configured and not is_literal(configured[k])
+                and isinstance(configured[k], str) and v is not None and not unknown.get(k)}
+        if body:
+            out["resource"].setdefault(rc["type"], {})[rc["name"]] = body
+    return out

@@ -13,6 +13,7 @@ import pytest
 from graders.api_rules import botocore_version, check_api, constraints, coverage
 from graders.catalogue import rule_by_id
 from graders.deploy_rules import CHECKS, check_deploy
+from graders.tf_config import resolved_by_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,3 +194,14 @@ def test_zones_and_endpoint_services_of_another_region() -> None:
 def test_cidr_blocks_outside_the_allowed_netmasks() -> None:
     vpc = lambda cidr: stack({"aws_vpc": {"v": {"cidr_block": cidr}}})  # noqa: E731
     assert rules(vpc("10.0.0.0/16")) == [] and rules(vpc("10.0.0.0/8")) == ["api-pattern"]
+
+
+def test_values_left_to_an_expression_are_judged_as_the_plan_resolves_them() -> None:
+    config = stack({"aws_lb": {"a": {"name": "${join(\"-\", [\"payments-processing\", \"alb\", var.env])}"},
+                               "b": {"name": "${aws_s3_bucket.x.id}"}}})
+    plan = {"resource_changes": [
+        {"mode": "managed", "type": "aws_lb", "name": "a", "change": {"after": {"name": "payments-processing-alb-pr7427-dr"}}},
+        {"mode": "managed", "type": "aws_lb", "name": "b", "change": {"after": {"name": None}, "after_unknown": {"name": True}}}]}
+    resolved = resolved_by_plan(config, plan)
+    assert resolved == {"resource": {"aws_lb": {"a": {"name": "payments-processing-alb-pr7427-dr"}}}}
+    assert [s["rule"] for s in check_api(resolved)] == ["api-length"]

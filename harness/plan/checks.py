@@ -13,10 +13,11 @@ import shutil
 import time
 from pathlib import Path
 
-from graders.api_rules import botocore_version
+from graders.api_rules import botocore_version, check_api
 from graders.config_rules import Context, check_config
 from graders.deploy_rules import check_deploy
 from graders.plan_policies import evaluate as evaluate_rego
+from graders.tf_config import resolved_by_plan
 
 from ..checkov_runner import CheckovUnavailable
 from ..records import StageOutcome
@@ -46,6 +47,9 @@ def deploy_rules_outcome(runs: list[StackRun], rnd: int) -> StageOutcome:
     """deploy-rules: AWS API constraints and cross-resource rules on each stack's configuration."""
     t0 = time.monotonic()
     sigs = [dict(s, stack=r.name) for r in runs for s in check_deploy(r.config)]
+    # values the configuration left to an expression that the plan resolved, judged by the same constraints
+    sigs += [dict(s, stack=r.name, resolved_by="plan", message=s["message"] + " (value as planned)")
+             for r in runs if r.plan_json is not None for s in check_api(resolved_by_plan(r.config, r.plan_json))]
     return StageOutcome("deploy-rules", "fail" if sigs else "pass", None, round(time.monotonic() - t0, 4), sigs,
                         {"constraints": f"botocore {botocore_version()} service models (graders/data)"}, rnd)
 
