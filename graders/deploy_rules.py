@@ -168,21 +168,26 @@ def key_id_for_arn(config: dict) -> list[dict]:
     return out
 
 
+def _rest_api(res: Resource) -> set[str]:
+    return {n for t, n, _ in refs(res.body.get("rest_api_id")) if t == "aws_api_gateway_rest_api"}
+
+
 def api_deployment_order(config: dict) -> list[dict]:
-    """A REST API deployment that neither depends on the API's methods and integrations nor is
-    triggered by them: created first, it fails ("The REST API doesn't contain any methods")."""
+    """A REST API deployment that nothing orders after the API's methods and integrations (no
+    depends_on on any of them, no triggers): created first, AWS refuses it ("The REST API doesn't
+    contain any methods"). A deployment that depends on the methods only can still race their
+    integrations, but a deployed reference (Pr7785) does just that, so it is not flagged."""
     out = []
     wired = ("aws_api_gateway_method", "aws_api_gateway_integration")
     for res in resources(config, "aws_api_gateway_deployment"):
-        api = {n for t, n, _ in refs(res.body.get("rest_api_id")) if t == "aws_api_gateway_rest_api"}
-        members = [r for t in wired for r in resources(config, t)
-                   if {n for tt, n, _ in refs(r.body.get("rest_api_id")) if tt == "aws_api_gateway_rest_api"} & api]
-        if not members or res.body.get("triggers") or (config.get("resource", {}).get("aws_api_gateway_rest_api", {})
-                                                       .get(next(iter(api), ""), {}) or {}).get("body"):
+        api = _rest_api(res)
+        body = (config.get("resource", {}).get("aws_api_gateway_rest_api", {}).get(next(iter(api), ""), {}) or {})
+        if not api or res.body.get("triggers") or body.get("body"):  # an OpenAPI body deploys whole
             continue
-        if not {m.address for m in members} & depends_on(res):
-            out.append(_signal("api-deployment-order", res, f"does not depend on the API's {len(members)} "
-                               "methods/integrations (no depends_on, no triggers)"))
+        members = {r.address for t in wired for r in resources(config, t) if _rest_api(r) & api}
+        if members and not members & depends_on(res):
+            out.append(_signal("api-deployment-order", res, f"does not depend on any of the API's {len(members)} "
+                               "methods and integrations (no depends_on, no triggers)"))
     return out
 
 

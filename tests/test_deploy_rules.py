@@ -134,6 +134,8 @@ def test_api_deployment_must_follow_its_methods() -> None:
     assert rules(stack({**base, "aws_api_gateway_deployment": {"d": dep}})) == ["api-deployment-order"]
     ordered = {**dep, "depends_on": ["aws_api_gateway_integration.i"]}
     assert rules(stack({**base, "aws_api_gateway_deployment": {"d": ordered}})) == []
+    on_method = {**dep, "depends_on": ["aws_api_gateway_method.m"]}  # a race a deployed reference (Pr7785) runs
+    assert rules(stack({**base, "aws_api_gateway_deployment": {"d": on_method}})) == []
 
 
 def test_bucket_notification_needs_the_lambda_permission_first() -> None:
