@@ -198,7 +198,7 @@ def notification_permission(config: dict) -> list[dict]:
     perms = {n: p for p in resources(config, "aws_lambda_permission")
              if "s3" in str(p.body.get("principal", "")) for _, n, _ in refs(p.body.get("function_name"))}
     for res in resources(config, "aws_s3_bucket_notification"):
-        for _, fn, _ in refs(walk(res.body, "lambda_function.lambda_function_arn")):
+        for fn in dict.fromkeys(n for _, n, _ in refs(walk(res.body, "lambda_function.lambda_function_arn"))):
             perm = perms.get(fn)
             if perm is None:
                 out.append(_signal("notification-permission", res, f"invokes aws_lambda_function.{fn}, which no "

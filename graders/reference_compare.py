@@ -56,12 +56,21 @@ def sentences(prompt: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z*#-])|\n+", prompt) if s.strip()]
 
 
+NEGATION = re.compile(r"\b(avoid\w*|without|no|not|never|instead of|rather than|eliminat\w*|replac\w*)\b[^.;:]{0,40}$",
+                      re.IGNORECASE)
+
+
+def _names(pattern: str, sentence: str) -> bool:
+    """Whether the sentence names the kind, not in a negation ("to avoid internet gateway charges")."""
+    return any(not NEGATION.search(sentence[: m.start()]) for m in re.finditer(pattern, sentence, re.IGNORECASE))
+
+
 def naming_sentence(rtype: str, prompt_sentences: list[str]) -> str | None:
     """The first sentence of the prompt that names this kind of resource (every pattern of it)."""
     patterns = PROMPT_NAMES.get(rtype)
     if not patterns:
         return None
-    return next((s for s in prompt_sentences if all(re.search(p, s, re.IGNORECASE) for p in patterns)), None)
+    return next((s for s in prompt_sentences if all(_names(p, s) for p in patterns)), None)
 
 
 def _short(text: str, n: int = 220) -> str:
@@ -127,9 +136,12 @@ def _stated(value: object, attr: str, rtype: str, prompt_sentences: list[str]) -
     if isinstance(value, bool) or text in ("", "0", "1", "true", "false", "none"):
         return None
     pat = re.compile(r"(?<![\w.])" + re.escape(text) + r"(?![\w]|\.\d)", re.IGNORECASE)
+    words = _words(attr)
+    if not words:
+        return None
     for s in prompt_sentences:
-        low = s.lower()
-        if pat.search(low) and any(w[:5] in low for w in _words(attr)):
+        low = s.lower()  # the attribute's leading word must be there: "retention" for retention_in_days,
+        if pat.search(low) and words[0][:5] in low:  # "performance" (not "retention") for performance_insights_...
             return s
     return None
 

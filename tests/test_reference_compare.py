@@ -88,3 +88,17 @@ def test_fewer_resources_than_the_prompt_counts_is_medium() -> None:
 
 def test_sentences_keep_versions_whole() -> None:
     assert "The functions use Python 3.12." in sentences(PROMPT)
+
+
+def test_a_kind_the_prompt_names_only_to_avoid_it_is_not_asked_for() -> None:
+    prompt = "- Include VPC endpoints for S3 to avoid internet gateway charges.\n- One VPC."
+    ref = res(aws_vpc={"v": {"cidr_block": "10.0.0.0/16"}}, aws_internet_gateway={"g": {"vpc_id": "x"}})
+    mine = res(aws_vpc={"v": {"cidr_block": "10.0.0.0/16"}})
+    assert [s["rule"] for s in compare([mine], [ref], prompt)] == ["difference"]
+
+
+def test_a_value_counts_only_in_a_sentence_about_its_attribute() -> None:
+    prompt = "- Configure automated backups with 7-day retention.\n- Enable Performance Insights."
+    ref = res(aws_rds_cluster_instance={"i": {"performance_insights_retention_period": 7}})
+    mine = res(aws_rds_cluster_instance={"i": {"instance_class": "db.r6g.large"}})
+    assert compare([mine], [ref], prompt) == []
