@@ -81,6 +81,7 @@ PROMPT_NAMES: dict[str, tuple[str, ...]] = {
     "aws_vpc_endpoint": (r"vpc endpoints?|privatelink|(gateway|interface) endpoints?",),
     "aws_flow_log": (r"flow logs?",),
     "aws_vpc_peering_connection": (r"peering",),
+    "aws_vpc_peering_connection_accepter": (r"peering",),
     "aws_ec2_transit_gateway": (r"transit gateways?",),
     "aws_network_acl": (r"network acls?|\bnacls?\b",),
     "aws_route53_zone": (r"hosted zones?|route ?53",),
