@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -52,8 +53,8 @@ def reference_stacks(seat: Seat, task: Task, variant: str, entry: Entry, env: di
     t0 = time.monotonic()
     prep = prepare(task, REFERENCE, entry, seat.profile, seat.workspace, log_dir, env)
     cached = seat.reference_cache.get(prep.input_hash)
-    if cached is not None:
-        return cached
+    if cached is not None:  # synthesized for another variant: this one spent nothing on it
+        return replace(cached, seconds=0.0)
     if prep.request is None:
         got = ReferenceStacks(reason="the reference has no code to synthesize")
     else:
