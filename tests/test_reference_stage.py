@@ -39,8 +39,9 @@ def test_model_variants_are_compared_with_the_reference(contract_run) -> None:
     compared = o[(o.stage == "reference") & (o.variant == "model") & (o.status.isin(["pass", "fail"]))]
     assert len(compared) >= 3, o[(o.stage == "reference")][["task_id", "variant", "status", "reason"]].to_string()
     assert all(data["reference_stacks"] >= 1 for data in compared.data)
-    # the reference is synthesized once per task and run (warm slots share it): one variant pays for it
+    # warm slots share the synthesized reference: a task's variants pay for it once (twice when two
+    # slots start on the task at the same moment), the others record 0
     every = o[(o.stage == "reference") & o.status.isin(["pass", "fail"])]
     for task, group in every.groupby("task_id"):
-        assert sum(d["reference_synth_s"] > 0 for d in group.data) == 1, task
+        assert 1 <= sum(d["reference_synth_s"] > 0 for d in group.data) <= 2, task
     assert set(o[(o.stage == "reference") & (o.variant == "reference")].status) == {"skipped"}
