@@ -42,6 +42,8 @@ def test_model_variants_are_compared_with_the_reference(contract_run) -> None:
     # warm slots share the synthesized reference: a task's variants pay for it once (twice when two
     # slots start on the task at the same moment), the others record 0
     every = o[(o.stage == "reference") & o.status.isin(["pass", "fail"])]
+    # (a variant that synthesized nothing may have paid, its reference outcome skipped)
+    assert any(d["reference_synth_s"] > 0 for d in every.data)
     for task, group in every.groupby("task_id"):
-        assert 1 <= sum(d["reference_synth_s"] > 0 for d in group.data) <= 2, task
+        assert sum(d["reference_synth_s"] > 0 for d in group.data) <= 2, task
     assert set(o[(o.stage == "reference") & (o.variant == "reference")].status) == {"skipped"}
