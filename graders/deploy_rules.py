@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -80,14 +80,19 @@ def duplicate_priority(config: dict) -> list[dict]:
     return out
 
 
-def cross_region_reference(config: dict) -> list[dict]:
-    """A resource that names a VPC, key, topic, subnet... created in another region."""
+def _regional(config: dict) -> Iterator[tuple[Resource, str, dict[str, str | None]]]:
+    """Each resource whose region the config states literally, with it (and every provider's)."""
     regions = provider_regions(config)
-    out = []
     for res in resources(config):
         mine = region_of(res, regions)
-        if mine is None:
-            continue
+        if mine is not None:
+            yield res, mine, regions
+
+
+def cross_region_reference(config: dict) -> list[dict]:
+    """A resource that names a VPC, key, topic, subnet... created in another region."""
+    out = []
+    for res, mine, regions in _regional(config):
         for attr in SAME_REGION_ATTRIBUTES:
             for rtype, name, _ in refs(walk(res.body, attr)):
                 target = find(config, f"{rtype}.{name}")
@@ -236,12 +241,8 @@ def fargate_size(config: dict) -> list[dict]:
 
 def literal_region_names(config: dict) -> list[dict]:
     """An Availability Zone or a VPC endpoint service named for another region than the resource's."""
-    regions = provider_regions(config)
     out = []
-    for res in resources(config):
-        mine = region_of(res, regions)
-        if mine is None:
-            continue
+    for res, mine, _ in _regional(config):
         zone = res.body.get("availability_zone")
         if isinstance(zone, str) and is_literal(zone) and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d[a-z]", zone) \
                 and zone[:-1] != mine:
