@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -116,8 +117,44 @@ def test_compare_finds_regressions(slice_run, tmp_path) -> None:
     proc = run_cli("compare", str(run.path), str(b), "--fail-on-regression")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "gained 1" in proc.stdout and "changed severity 1" in proc.stdout and "regressions 2" in proc.stdout
-    assert "High -> Critical" in proc.stdout and "gained Critical: invented for the test" in proc.stdout
+    assert "High -> Critical" in proc.stdout and "gained Critical" in proc.stdout
+    assert "invented for the test" in proc.stdout
     assert load_run(b).findings.shape[0] == run.findings.shape[0] + 1
+
+
+def _rewrite(run_dir: Path, edit) -> None:
+    """Apply ``edit`` to every row of a copied run's record files (edited rows: a fault we cannot
+    cause by grading)."""
+    for name in ("findings", "variants", "outcomes"):
+        path = run_dir / f"{name}.jsonl"
+        rows = [edit(name, json.loads(line)) for line in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_compare_matches_findings_that_moved_and_skips_tasks_one_run_lacks(slice_run, tmp_path) -> None:
+    _, run = slice_run
+    moved = tmp_path / "moved"
+    shutil.copytree(run.path, moved)
+
+    def down_ten(name: str, row: dict) -> dict:  # Pr7427's code ten lines further down its markdown
+        if name == "findings" and row["task_id"] == "Pr7427":
+            for key in ("line", "md_line"):
+                row[key] = row[key] + 10 if isinstance(row.get(key), int) else row.get(key)
+            row["message"] = re.sub(r"(\.py):(\d+)", lambda m: f"{m.group(1)}:{int(m.group(2)) + 10}", row["message"])
+        return row
+
+    _rewrite(moved, down_ten)
+    proc = run_cli("compare", str(run.path), str(moved), "--fail-on-regression")
+    assert proc.returncode == 0 and "nothing changed" in proc.stdout, proc.stdout + proc.stderr
+    assert "findings gained 0, lost 0, changed severity 0; regressions 0" in proc.stdout
+    other = tmp_path / "other"
+    shutil.copytree(run.path, other)
+    _rewrite(other, lambda name, row: {**row, "task_id": "X" + row["task_id"]})
+    proc = run_cli("compare", str(run.path), str(other), "--fail-on-regression")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no common tasks" in proc.stdout and "only run B graded" in proc.stderr
+    data = json.loads(run_cli("compare", str(run.path), str(other), "--json").stdout)
+    assert data["common_tasks"] == [] and len(data["only_b"]) == len(set(run.variants.task_id))
 
 
 def test_agreement_command_scores_the_run_against_the_repositorys_labels(slice_run, tmp_path) -> None:

@@ -3,6 +3,7 @@ agreement, report. Each loads only the report module it needs."""
 
 from __future__ import annotations
 
+import json
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -81,10 +82,14 @@ def export(
 def compare(
     run_a: Annotated[Path, typer.Argument(help="The baseline run directory.")],
     run_b: Annotated[Path, typer.Argument(help="The run to compare with it.")],
-    fail_on_regression: Annotated[bool, typer.Option(help="Exit 1 when B regresses: a verdict pass -> fail, or a "
-                                                          "gained or worsened Critical/High finding.")] = False,
+    fail_on_regression: Annotated[bool, typer.Option(help="Exit 1 when B regresses on a task both runs graded: a "
+                                                          "verdict pass -> fail, or a gained or worsened "
+                                                          "Critical/High finding.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON (per task, regressions, "
+                                                          "tasks only one run graded).")] = False,
 ) -> None:
-    """Per task: findings gained, lost and changed in severity from RUN_A to RUN_B, and regressions."""
+    """Per task both runs graded: findings gained, lost and changed in severity from RUN_A to RUN_B
+    (matched by rule and message, not by line), and regressions grouped by rule."""
     from ..reports.compare import compare as do_compare
 
     try:
@@ -93,15 +98,42 @@ def compare(
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     res = do_compare(a, b)
-    table = res["per_task"]
-    table = table[(table[["gained", "lost", "changed"]].sum(axis=1) > 0) | (table["verdict_a"] != table["verdict_b"])]
-    console.print(table.to_string(index=False) if len(table) else "no differences")
-    console.print(f"findings gained {len(res['gained'])}, lost {len(res['lost'])}, changed severity "
-                  f"{len(res['changed'])}; regressions {len(res['regressions'])}")
-    for r in res["regressions"].itertuples():
-        console.print(f"  [red]regression[/] {r.task_id} {r.variant}: {r.why}")
+    if json_out:
+        typer.echo(json.dumps(_compare_json(res), indent=1, default=str))
+    else:
+        _print_compare(res)
     if fail_on_regression and len(res["regressions"]):
         raise typer.Exit(1)
+
+
+def _compare_json(res: dict) -> dict:
+    return {"common_tasks": res["common_tasks"], "only_a": res["only_a"], "only_b": res["only_b"],
+            "per_task": res["per_task"].to_dict("records"),
+            "regressions": res["regressions"][["task_id", "variant", "why", "rule_id"]].to_dict("records"),
+            "regressions_by_rule": res["regressions_by_rule"].to_dict("records"),
+            "totals": {k: int(res[k]["count"].sum()) if k != "changed" else len(res[k])
+                       for k in ("gained", "lost", "changed")}}
+
+
+def _print_compare(res: dict) -> None:
+    for side, tasks in (("A", res["only_a"]), ("B", res["only_b"])):
+        if tasks:
+            err.print(f"[yellow]only run {side} graded {len(tasks)} task(s)[/] (not compared): {', '.join(tasks[:10])}"
+                      + (" ..." if len(tasks) > 10 else ""))
+    if not res["common_tasks"]:
+        typer.echo("no common tasks: the runs graded none of the same tasks, nothing to compare")
+        return
+    table = res["per_task"]
+    table = table[(table[["gained", "lost", "changed"]].sum(axis=1) > 0) | (table["verdict_a"] != table["verdict_b"])]
+    typer.echo(table.to_markdown(index=False) if len(table) else "nothing changed")
+    totals = _compare_json(res)["totals"]
+    typer.echo(f"tasks compared {len(res['common_tasks'])}; findings gained {totals['gained']}, lost "
+               f"{totals['lost']}, changed severity {totals['changed']}; regressions {len(res['regressions'])}")
+    if len(res["regressions_by_rule"]):
+        typer.echo(res["regressions_by_rule"].to_markdown(index=False))
+    for r in res["regressions"].itertuples():
+        what = f": {r.what[:100]}" if isinstance(getattr(r, "what", None), str) else ""
+        typer.echo(f"  regression {r.task_id} {r.variant}: {r.why} {r.rule_id}{what}".rstrip())
 
 
 def agreement(

@@ -1,12 +1,16 @@
-"""``harness compare RUN_A RUN_B``: what changed between two runs, per task.
+"""``harness compare RUN_A RUN_B``: what changed between two runs, on the tasks both graded.
 
-A finding is identified by (task, variant, stage, file, line, message): the same defect seen by
-both runs. Gained/lost are findings only one run has; changed are findings both have with another
-severity. A regression is a variant whose verdict went from pass to fail, or a gained or worsened
-Critical/High finding: what a model release's CI should stop on (``--fail-on-regression``).
+A finding is identified by what it says, not where: (task, variant, stage, rule, message with any
+``file:line`` position masked), counted, so code that moved down ten lines is the same finding and
+two identical findings are two. Gained/lost are the count differences; changed are findings of one
+identity whose severity differs. A regression is a variant whose verdict went from pass to fail, or
+a gained or worsened Critical/High finding: what a model release's CI should stop on
+(``--fail-on-regression``). Tasks only one run graded are reported apart, never as gains or losses.
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -14,43 +18,61 @@ from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
 from ..results import Run
 
-IDENTITY = ["task_id", "variant", "stage", "file", "line", "message"]
+IDENTITY = ["task_id", "variant", "stage", "rule_id", "what"]
 BLOCKING = ("Critical", "High")
+POSITION = re.compile(r"(?<=\.py):\d+|\bline \d+\b|\b0x[0-9a-f]{6,}\b")  # a place, or an object's address
 
 
-def _keyed(run: Run) -> pd.DataFrame:
-    f = run.findings[run.findings["severity"].isin(FAILURE_SEVERITIES)].copy()
-    f["severity"] = f["severity"].astype(str)
-    for c in ("file", "line"):
-        f[c] = f[c].astype(str)
-    return f.drop_duplicates(IDENTITY)[[*IDENTITY, "rule_id", "severity"]]
+def _keyed(run: Run, tasks: set[str]) -> pd.DataFrame:
+    """Failure findings of the given tasks, one row per identity with its count and worst severity."""
+    f = run.findings[run.findings["severity"].isin(FAILURE_SEVERITIES) & run.findings["task_id"].isin(tasks)].copy()
+    if f.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in IDENTITY} | {"n": pd.Series(dtype=int),
+                                                                             "severity": pd.Series(dtype=object)})
+    f = f.astype({c: object for c in ("task_id", "variant", "stage", "rule_id")})
+    f["what"] = f["message"].astype(str).map(lambda m: POSITION.sub("#", m))
+    f["rank"] = f["severity"].astype(str).map(SEVERITIES.index)
+    g = f.groupby(IDENTITY, as_index=False).agg(n=("rank", "size"), rank=("rank", "min"))
+    g["severity"] = g["rank"].map(lambda i: SEVERITIES[i])
+    return g.drop(columns="rank")
 
 
-def compare(a: Run, b: Run) -> dict[str, pd.DataFrame]:
-    fa, fb = _keyed(a), _keyed(b)
-    both = fa.merge(fb, on=IDENTITY, how="outer", suffixes=("_a", "_b"), indicator=True)
-    gained = both[both["_merge"] == "right_only"]
-    lost = both[both["_merge"] == "left_only"]
-    changed = both[(both["_merge"] == "both") & (both["severity_a"] != both["severity_b"])]
-    va = a.variants.set_index(["task_id", "variant"])["verdict"]
-    vb = b.variants.set_index(["task_id", "variant"])["verdict"]
-    verdicts = pd.concat([va.rename("verdict_a"), vb.rename("verdict_b")], axis=1).reset_index()
+def _verdicts(a: Run, b: Run, tasks: set[str]) -> pd.DataFrame:
+    va = a.variants[a.variants.task_id.isin(tasks)].set_index(["task_id", "variant"])["verdict"]
+    vb = b.variants[b.variants.task_id.isin(tasks)].set_index(["task_id", "variant"])["verdict"]
+    out = pd.concat([va.rename("verdict_a"), vb.rename("verdict_b")], axis=1).fillna("-")
+    return out.reset_index()
+
+
+def compare(a: Run, b: Run) -> dict:
+    """Per task and variant: findings gained, lost, changed in severity; regressions grouped by
+    rule; the tasks only one of the runs graded."""
+    ta, tb = set(a.variants.task_id), set(b.variants.task_id)
+    common = ta & tb
+    both = _keyed(a, common).merge(_keyed(b, common), on=IDENTITY, how="outer", suffixes=("_a", "_b"))
+    both[["n_a", "n_b"]] = both[["n_a", "n_b"]].fillna(0).astype(int)
+    gained = both[both.n_b > both.n_a].assign(count=lambda d: d.n_b - d.n_a)
+    lost = both[both.n_a > both.n_b].assign(count=lambda d: d.n_a - d.n_b)
+    changed = both[(both.n_a > 0) & (both.n_b > 0) & (both.severity_a != both.severity_b)]
     rank = {s: i for i, s in enumerate(SEVERITIES)}
-    worse = changed[changed["severity_b"].map(rank) < changed["severity_a"].map(rank)]
+    worse = changed[changed.severity_b.map(rank) < changed.severity_a.map(rank)]
+    verdicts = _verdicts(a, b, common)
     regressions = pd.concat([
-        verdicts[(verdicts["verdict_a"] == "pass") & (verdicts["verdict_b"] == "fail")]
-        .assign(why="verdict pass -> fail")[["task_id", "variant", "why"]],
-        gained[gained["severity_b"].isin(BLOCKING)].assign(why=lambda d: "gained " + d["severity_b"] + ": "
-                                                           + d["message"].str[:100])[["task_id", "variant", "why"]],
-        worse[worse["severity_b"].isin(BLOCKING)].assign(why=lambda d: d["severity_a"] + " -> " + d["severity_b"]
-                                                         + ": " + d["message"].str[:100])[["task_id", "variant", "why"]],
+        verdicts[(verdicts.verdict_a == "pass") & (verdicts.verdict_b == "fail")]
+        .assign(why="verdict pass -> fail", rule_id="", count=1),
+        gained[gained.severity_b.isin(BLOCKING)].assign(why=lambda d: "gained " + d.severity_b),
+        worse[worse.severity_b.isin(BLOCKING)].assign(why=lambda d: d.severity_a + " -> " + d.severity_b, count=1),
     ], ignore_index=True)
+    grouped = (regressions.groupby(["why", "rule_id"], as_index=False)
+               .agg(findings=("count", "sum"), tasks=("task_id", "nunique"))
+               if len(regressions) else pd.DataFrame(columns=["why", "rule_id", "findings", "tasks"]))
     per_task = pd.DataFrame({
-        "gained": gained.groupby(["task_id", "variant"]).size(),
-        "lost": lost.groupby(["task_id", "variant"]).size(),
+        "gained": gained.groupby(["task_id", "variant"])["count"].sum(),
+        "lost": lost.groupby(["task_id", "variant"])["count"].sum(),
         "changed": changed.groupby(["task_id", "variant"]).size(),
-    }).fillna(0).astype(int)
-    per_task = per_task.join(verdicts.set_index(["task_id", "variant"]), how="outer")
+    })
+    per_task = verdicts.set_index(["task_id", "variant"]).join(per_task, how="outer")
     per_task[["gained", "lost", "changed"]] = per_task[["gained", "lost", "changed"]].fillna(0).astype(int)
     return {"per_task": per_task.reset_index(), "gained": gained, "lost": lost, "changed": changed,
-            "regressions": regressions}
+            "regressions": regressions, "regressions_by_rule": grouped, "common_tasks": sorted(common),
+            "only_a": sorted(ta - tb), "only_b": sorted(tb - ta)}
