@@ -186,10 +186,25 @@ def report(
     console.print(f"report: {index}")
 
 
-def show(run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")]) -> None:
+def show(run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
+         json_out: Annotated[bool, typer.Option("--json", help="Print the rows, totals and run status as JSON.")]
+         = False,
+         plain: Annotated[bool | None, typer.Option("--plain/--rich", help="Markdown table or rich table (default: "
+                                                                          "rich on a terminal, markdown otherwise).",
+                                                    show_default=False)] = None) -> None:
     """Print the summary table of an existing run."""
+    if not run_dir.exists():
+        err.print(f"[red]{run_dir} does not exist[/]")
+        raise typer.Exit(2)
     try:
-        print_summary(load_run(run_dir), console)
+        run = load_run(run_dir)
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    if json_out:
+        from ..reports.summary import summary_rows, totals_line
+
+        typer.echo(json.dumps({"run_id": run.meta.get("run_id"), "status": run.meta.get("status"),
+                               "totals": totals_line(run), "variants": summary_rows(run)}, indent=1, default=str))
+        return
+    print_summary(run, console, plain=plain)

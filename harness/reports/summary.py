@@ -30,35 +30,47 @@ def gold_status(run: Run) -> dict[str, str]:
     return out
 
 
-def summary_table(run: Run) -> Table:
+COLUMNS = ["task", "variant", "verdict", "worst", *(sev[0] for sev in FAILURE_SEVERITIES), "synth", "plan",
+           "repaired", "gold"]
+CAPTION = ("C/H/M/L: findings by severity; plan: terraform plan of the stack as written (* of the repaired copy); "
+           "repaired: repairs applied in one pass and whether the repaired copy synthesizes; gold: whether the "
+           "task's reference (else its IDEAL) passes")
+
+
+def summary_rows(run: Run) -> list[dict]:
+    """One row per graded variant: what the summary table shows, as data (``show --json`` too)."""
     gold = gold_status(run)
     o = run.outcomes
     synth = o[(o["stage"] == "synth") & (o["round"] == 0)].set_index(["task_id", "variant"])["status"]
     plan = judged_status(o, "plan")
-    table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False,
-                  caption="C/H/M/L: findings by severity; plan: terraform plan of the stack as written (* of the "
-                          "repaired copy); repaired: repairs applied in one pass and whether the repaired copy "
-                          "synthesizes; gold: whether the task's reference (else its IDEAL) passes")
-    for col in ("task", "variant", "verdict", "worst"):
-        table.add_column(col, no_wrap=True)
-    for sev in FAILURE_SEVERITIES:
-        table.add_column(sev[0], justify="right", no_wrap=True)
-    table.add_column("synth", no_wrap=True)
-    table.add_column("plan", no_wrap=True)
-    table.add_column("repaired", no_wrap=True)
-    table.add_column("gold", overflow="fold")
+    rows = []
     for _, row in run.variants.sort_values(["task_id", "variant"]).iterrows():
+        key = (row["task_id"], row["variant"])
         worst = row["worst_severity"] if isinstance(row["worst_severity"], str) else None
-        table.add_row(
-            row["task_id"], row["variant"], row["verdict"],
-            f"[{STYLE[worst]}]{worst or '-'}[/]",
-            *(str(int(row[f"n_{s.lower()}"])) for s in FAILURE_SEVERITIES),
-            str(synth.get((row["task_id"], row["variant"]), "-")),
-            plan.get((row["task_id"], row["variant"]), "-"),
-            _repaired(row),
-            gold.get(row["task_id"], "-") if row["variant"] not in GOLD_VARIANTS else "",
-        )
+        rows.append({"task": row["task_id"], "variant": row["variant"], "verdict": row["verdict"], "worst": worst or "-",
+                     **{s[0]: int(row[f"n_{s.lower()}"]) for s in FAILURE_SEVERITIES},
+                     "synth": str(synth.get(key, "-")), "plan": plan.get(key, "-"), "repaired": _repaired(row),
+                     "gold": gold.get(row["task_id"], "-") if row["variant"] not in GOLD_VARIANTS else ""})
+    return rows
+
+
+def summary_table(run: Run) -> Table:
+    table = Table(title=f"run {run.meta.get('run_id', '')}", show_lines=False, caption=CAPTION)
+    for col in COLUMNS:
+        table.add_column(col, no_wrap=col != "gold", overflow="fold" if col == "gold" else "ellipsis",
+                         justify="right" if len(col) == 1 else "left")
+    for r in summary_rows(run):
+        worst = r["worst"] if r["worst"] != "-" else None
+        table.add_row(*(f"[{STYLE[worst]}]{r['worst']}[/]" if c == "worst" else str(r[c]) for c in COLUMNS))
     return table
+
+
+def summary_markdown(run: Run) -> str:
+    """The summary table as plain markdown: what a log or a pipe gets, never clipped."""
+    import pandas as pd
+
+    rows = summary_rows(run)
+    return pd.DataFrame(rows, columns=COLUMNS).to_markdown(index=False) + "\n\n" + CAPTION if rows else "no variants"
 
 
 def judged_status(o, stage: str) -> dict:
@@ -84,10 +96,22 @@ def totals_line(run: Run) -> str:
     return f"{len(run.variants)} variants ({verdicts}); findings: {', '.join(parts)}"
 
 
-def print_summary(run: Run, console: Console | None = None) -> None:
+def run_state(run: Run) -> str | None:
+    """A warning when the run did not finish (interrupted, or still running / crashed)."""
+    status = run.meta.get("status")
+    return None if status in (None, "finished") else f"this run is {status}: the table holds only what was graded"
+
+
+def print_summary(run: Run, console: Console | None = None, plain: bool | None = None) -> None:
+    """The table (rich on a terminal, markdown when ``plain`` or not a terminal), totals, warnings."""
     console = console or Console()
-    console.print(summary_table(run))
+    if plain if plain is not None else not console.is_terminal:
+        console.print(summary_markdown(run), markup=False, highlight=False)
+    else:
+        console.print(summary_table(run))
     console.print(totals_line(run))
+    if run_state(run):
+        console.print(f"[yellow]{run_state(run)}[/]")
     if len(run.errors):
         console.print(f"[red]{len(run.errors)} bundle(s) could not be loaded:[/]")
         for _, e in run.errors.iterrows():
