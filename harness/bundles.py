@@ -163,8 +163,25 @@ def load_task(root: Path) -> Task:
     )
 
 
+SKIP_DIRS = frozenset({"runs", "node_modules", "__pycache__"})  # besides every dot-folder
+
+
+def _task_dirs(root: Path) -> list[Path]:
+    """Task directories at or under ``root``: a folder of tasks, or of folders of tasks, at any
+    depth; dot-folders (.git, .venv), run directories and a task's own insides are not searched."""
+    if is_task_dir(root):
+        return [root]
+    found: list[Path] = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        if child.name.startswith(".") or child.name in SKIP_DIRS:
+            continue
+        found += _task_dirs(child)
+    return found
+
+
 def discover(paths: list[Path]) -> tuple[list[Task], list[BundleError]]:
-    """Tasks under each PATH (a task directory, or a folder of them), and the bundles that failed."""
+    """Tasks under each PATH (a task directory, or a folder holding them at any depth), and the
+    bundles that failed to load."""
     tasks: list[Task] = []
     errors: list[BundleError] = []
     seen: set[Path] = set()
@@ -172,7 +189,7 @@ def discover(paths: list[Path]) -> tuple[list[Task], list[BundleError]]:
         if not path.exists():
             errors.append(BundleError(path, "does not exist"))
             continue
-        candidates = [path] if is_task_dir(path) else sorted(p for p in path.iterdir() if p.is_dir())
+        candidates = _task_dirs(path) if path.is_dir() else []
         if not candidates:
             errors.append(BundleError(path, "no task directories inside"))
         for cand in candidates:

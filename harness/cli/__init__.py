@@ -32,11 +32,23 @@ class LogLevel(StrEnum):
     error = "error"
 
 
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+        from ..toolchain import DEFAULT_PROFILE
+
+        typer.echo(f"tapgrade {__version__} (toolchain profile: {', '.join(DEFAULT_PROFILE.pins)})")
+        raise typer.Exit()
+
+
 @app.callback()
 def _logging(log_level: Annotated[LogLevel, typer.Option(help="What the harness's own log (stderr) shows: info "
                                                               "adds each backend and worker start and "
                                                               "replacement, debug what a clean-up had to ignore.")]
-             = LogLevel.warning) -> None:
+             = LogLevel.warning,
+             version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                                   help="Print the harness's version and toolchain pins, and exit.")]
+             = False) -> None:
     """Grade model-written CDKTF responses (see the commands)."""
     logging.basicConfig(level=log_level.value.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

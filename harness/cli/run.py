@@ -4,6 +4,7 @@ the options (``_limits``), the backend's preflight (``_preflight``), run.json at
 
 from __future__ import annotations
 
+import fnmatch
 import platform
 import signal
 import threading
@@ -19,11 +20,12 @@ from ..engine import default_workers, pending_jobs, run_batch
 from ..image import DEFAULT_TAG
 from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions
 from ..records import VariantResult
-from ..reports.summary import print_summary
+from ..reports.summary import gate_failed, print_summary
 from ..results import load_run
 from ..runstore import RunStore
 from ..worker.tapgrade_stages import CHAIN, STAGES
 from .common import console, err
+from .display import choose, plain_progress
 from .run_options import (
     Backend,
     Checkov,
@@ -33,8 +35,12 @@ from .run_options import (
     ContainerMemoryMb,
     CreatedAt,
     Deploy,
+    Display,
+    DisplayChoice,
+    FailOnOption,
     Image,
     KeepWorkspaces,
+    Limit,
     MemoryMb,
     Out,
     Paths,
@@ -43,6 +49,7 @@ from .run_options import (
     Rerun,
     RunId,
     StageTimeout,
+    TaskGlobs,
     TerraformTimeout,
     Variant,
     VariantChoice,
@@ -58,6 +65,10 @@ def run(
     run_id: RunId = None,
     keep_workspaces: KeepWorkspaces = False,
     quiet: Quiet = False,
+    display: Display = None,
+    fail_on: FailOnOption = None,
+    task: TaskGlobs = None,
+    limit: Limit = None,
     stage_timeout: StageTimeout = None,
     memory_mb: MemoryMb = 6144,
     rerun: Rerun = False,
@@ -74,7 +85,8 @@ def run(
     container_cpus: ContainerCpus = 1.0,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
-    tasks, errors = _tasks(paths)
+    tasks, errors = _tasks(paths, task or [], limit)
+    shown = choose(display, quiet)
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
                          limits=_limits(memory_mb, stage_timeout), rerun=rerun, execution=execution, backend=backend,
@@ -91,21 +103,28 @@ def run(
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
-    _grade(tasks, variants, store, opts, len(todo), quiet)
+    _grade(tasks, variants, store, opts, len(todo), shown)
     store.write_meta(status="finished", finished_at=_utc_now())
-    if not quiet:
-        print_summary(load_run(store.root), console)
+    finished = load_run(store.root)
+    if shown != DisplayChoice.none:
+        print_summary(finished, console, plain=shown == DisplayChoice.plain)
     console.print(f"run directory: {store.root}")
+    if fail_on is not None and gate_failed(finished, fail_on.value):
+        err.print(f"[red]--fail-on {fail_on.value}[/]: a variant has a finding of that severity or worse")
+        raise typer.Exit(1)
 
 
-def _tasks(paths: list[Path]) -> tuple[list[Task], list[BundleError]]:
-    """The gradable tasks under ``paths`` and the bundles that could not be loaded (each said on
-    stderr); exit 2 when there is no task to grade."""
+def _tasks(paths: list[Path], globs: list[str], limit: int | None) -> tuple[list[Task], list[BundleError]]:
+    """The gradable tasks under ``paths`` (those matching a --task glob, the first --limit by id)
+    and the bundles that could not be loaded (each said on stderr); exit 2 when none is left."""
     tasks, errors = discover(paths)
     for e in errors:
         err.print(f"[red]skipped bundle[/] {e}")
+    if globs:
+        tasks = [t for t in tasks if any(fnmatch.fnmatchcase(t.id, g) for g in globs)]
+    tasks = sorted(tasks, key=lambda t: t.id)[:limit] if limit else tasks
     if not tasks:
-        err.print("[red]no gradable task found[/]")
+        err.print("[red]no gradable task found[/]" + (f" matching --task {' '.join(globs)}" if globs else ""))
         raise typer.Exit(2)
     return tasks, errors
 
@@ -133,7 +152,7 @@ def _preflight(opts: EngineOptions) -> backends.Preflight:
 
 
 def _grade(tasks: list[Task], variants: list[str], store: RunStore, opts: EngineOptions, total: int,
-           quiet: bool) -> None:
+           shown: DisplayChoice) -> None:
     """The batch under a progress bar; an interrupt keeps the partial results, marks the run
     "interrupted" and exits 130."""
     stop = threading.Event()
@@ -144,9 +163,11 @@ def _grade(tasks: list[Task], variants: list[str], store: RunStore, opts: Engine
     signal.signal(signal.SIGINT, signal.default_int_handler)
     with Progress(TextColumn("[bold]grading[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=err,
-                  transient=False, disable=quiet) as progress:
+                  transient=False, disable=shown != DisplayChoice.rich) as progress:
+        on_result = (_progress(progress, total) if shown == DisplayChoice.rich
+                     else plain_progress(total) if shown == DisplayChoice.plain else (lambda r: None))
         try:
-            run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, _progress(progress, total), stop)
+            run_batch(tasks, variants, store, toolchain.DEFAULT_PROFILE, opts, on_result, stop)
         except KeyboardInterrupt:
             store.write_meta(status="interrupted", finished_at=_utc_now())
             err.print(f"[yellow]interrupted[/]; partial results kept in {store.root}")

@@ -31,8 +31,35 @@ Variant = Annotated[VariantChoice, typer.Option(help="Which responses to grade: 
                                                      "reference/ code as it is; 'all' grades every response "
                                                      "(responses/*.md too) and the reference.")]
 Out = Annotated[Path, typer.Option(help="Root under which the run directory is created.")]
-Workers = Annotated[int | None, typer.Option(help="Parallel toolchain workers (default: cores, "
-                                                  "bounded by memory at ~2 GB each).")]
+Workers = Annotated[int | None, typer.Option(min=1, help="Parallel toolchain workers (default: cores, "
+                                                         "bounded by memory at ~2 GB each).")]
+
+
+class DisplayChoice(StrEnum):
+    rich = "rich"
+    plain = "plain"
+    none = "none"
+
+
+class FailOn(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+Display = Annotated[DisplayChoice | None, typer.Option(
+    case_sensitive=False, show_default=False,
+    help="Progress and summary: rich (a live bar and a table), plain (one line per finished variant and a "
+         "markdown table, for logs and CI), none (only the run directory). Default: rich on a terminal, "
+         "plain otherwise.")]
+FailOnOption = Annotated[FailOn | None, typer.Option(
+    "--fail-on", case_sensitive=False, show_default=False,
+    help="Exit 1 when a graded variant has a finding of this severity or worse (a CI gate; 0 otherwise).")]
+TaskGlobs = Annotated[list[str] | None, typer.Option(
+    "--task", show_default=False, help="Grade only tasks whose id matches (a glob, e.g. 'Pr74*'); repeatable.")]
+Limit = Annotated[int | None, typer.Option(min=1, show_default=False,
+                                           help="Grade only the first N tasks (by id, after --task).")]
 RunId = Annotated[str | None, typer.Option(help="Name of the run directory (default: time + random).")]
 KeepWorkspaces = Annotated[bool, typer.Option(help="Keep each variant's workspace for debugging.")]
 Quiet = Annotated[bool, typer.Option(help="No summary table, only the run directory.")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from graders.catalogue import FAILURE_SEVERITIES
+from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
 from ..results import Run
 
@@ -116,3 +116,10 @@ def print_summary(run: Run, console: Console | None = None, plain: bool | None =
         console.print(f"[red]{len(run.errors)} bundle(s) could not be loaded:[/]")
         for _, e in run.errors.iterrows():
             console.print(f"  {e['path']}: {e['problem']}")
+
+
+def gate_failed(run: Run, level: str) -> bool:
+    """Whether a graded variant has a finding of severity ``level`` (critical/high/medium) or worse:
+    ``run --fail-on``'s exit code."""
+    worst = SEVERITIES.index(level.capitalize())
+    return bool(run.findings["severity"].astype(str).map(lambda s: s in SEVERITIES and SEVERITIES.index(s) <= worst).any())

@@ -1,0 +1,92 @@
+"""The CLI as a CI job sees it (stdout and stderr are pipes here, as in CI): one plain line per
+finished variant, a markdown summary that clips nothing, the --fail-on gate, task selection,
+option bounds, --version, show --json, recursive discovery."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.bundles import discover
+from harness.results import load_run
+
+from .conftest import TASKS, run_cli
+
+LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) (\S+) (pass|fail|no-code|infra-error) (Critical|High|Medium|Low|-)"
+                  r"( \(\w[\w-]*\))? \d+ s$")
+
+
+@pytest.fixture(scope="session")
+def gate_runs(toolchain_ready, tmp_path_factory):
+    """payments-dr's model (it has Critical findings) and static-site's ideal (Low only), each graded
+    with a gate, through --task and --limit."""
+    out = tmp_path_factory.mktemp("runs")
+    bad = run_cli("run", str(TASKS), "--task", "pay*", "--limit", "1", "--variant", "model", "--out", str(out),
+                  "--run-id", "bad", "--fail-on", "high")
+    good = run_cli("run", str(TASKS), "--task", "static-*", "--variant", "ideal", "--out", str(out),
+                   "--run-id", "good", "--fail-on", "high")
+    return out, bad, good
+
+
+@pytest.mark.toolchain
+def test_plain_display_prints_a_line_per_variant_as_it_finishes(examples_run) -> None:
+    proc, run = examples_run
+    lines = [m for m in (LINE.match(x) for x in proc.stderr.splitlines()) if m]
+    assert len(lines) == len(run.variants) == 4, proc.stderr
+    assert [int(m.group(1)) for m in lines] == [1, 2, 3, 4] and {m.group(2) for m in lines} == {"4"}
+    graded = {(r.task_id, r.variant): r.verdict for r in run.variants.itertuples()}
+    assert {(m.group(3), m.group(4)): m.group(5) for m in lines} == graded
+    # the summary is a markdown table with every task id and count whole
+    assert "| task " in proc.stdout and "| payments-dr |" in proc.stdout and "| static-site |" in proc.stdout
+
+
+@pytest.mark.toolchain
+def test_fail_on_gates_the_exit_code_and_task_selection_narrows_the_run(gate_runs) -> None:
+    out, bad, good = gate_runs
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "--fail-on high" in bad.stderr
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert list(load_run(out / "bad").variants.task_id) == ["payments-dr"]
+    assert list(load_run(out / "good").variants[["task_id", "variant"]].itertuples(index=False, name=None)) == [
+        ("static-site", "ideal")]
+    # the gate reads the finished run: resumed with nothing left to grade, it still decides
+    again = run_cli("run", str(TASKS), "--task", "static-*", "--variant", "ideal", "--out", str(out),
+                    "--run-id", "good", "--fail-on", "low")
+    assert again.returncode == 1 and "already graded" in again.stderr
+    none = run_cli("run", str(TASKS), "--task", "nothing-*", "--out", str(out), "--run-id", "none")
+    assert none.returncode == 2 and "matching --task nothing-*" in none.stderr
+
+
+@pytest.mark.toolchain
+def test_show_json_and_missing_paths(gate_runs) -> None:
+    out, _, _ = gate_runs
+    data = json.loads(run_cli("show", str(out / "bad"), "--json").stdout)
+    assert data["status"] == "finished" and [v["task"] for v in data["variants"]] == ["payments-dr"]
+    assert data["variants"][0]["C"] >= 1
+    missing = run_cli("show", str(out / "nope"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_option_bounds_and_version() -> None:
+    zero = run_cli("run", str(TASKS), "--workers", "0")
+    assert zero.returncode == 2 and "--workers" in zero.stderr
+    negative = run_cli("run", str(TASKS), "--limit", "-3")
+    assert negative.returncode == 2 and "--limit" in negative.stderr
+    version = run_cli("--version")
+    assert version.returncode == 0 and re.match(r"tapgrade \d+\.\d+\.\d+ \(toolchain profile: cdktf==", version.stdout)
+
+
+def test_discovery_is_recursive_and_skips_dot_folders_and_runs(tmp_path: Path) -> None:
+    for rel in (".git/objects", ".venv/lib", "runs/r1/artifacts", "batch/a", "deep/er/b"):
+        (tmp_path / rel).mkdir(parents=True)
+    for rel in ("batch/a", "deep/er/b", "runs/r1/artifacts"):
+        (tmp_path / rel / "PROMPT.md").write_text("x")
+        (tmp_path / rel / "metadata.json").write_text("{}")
+        (tmp_path / rel / "MODEL_RESPONSE.md").write_text("```python\nprint(1)\n```\n")
+    tasks, errors = discover([tmp_path])
+    assert sorted(t.id for t in tasks) == ["a", "b"] and errors == []
+    _, errors = discover([tmp_path / ".git"])
+    assert [e.problem for e in errors] == ["no task directories inside"]
