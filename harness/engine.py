@@ -42,19 +42,28 @@ def default_workers() -> int:
 
 
 def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profile: Profile,
-                 rerun: bool = False) -> tuple[list[tuple[Task, str]], int]:
+                 rerun: bool = False, retry_errors: bool = False) -> tuple[list[tuple[Task, str]], int]:
     """Jobs still to grade, and how many the store already holds for the same input hash.
 
     Keyed by content: a finished (task, variant) is skipped only when its input hash is unchanged,
-    so an edited response, template or toolchain is graded again."""
+    so an edited response, template or toolchain is graded again. ``retry_errors``: only the
+    variants the store holds as an infra error or a timeout are graded again, nothing else."""
     from .results import latest  # local: results imports pandas, the engine need not at import
 
-    done = {} if rerun else {(r["task_id"], r["variant"]): r["input_hash"] for r in latest(store)[0]}
+    kept, attempts = latest(store)
+    done = {} if rerun else {(r["task_id"], r["variant"]): r["input_hash"] for r in kept}
+    retry = _errored(kept, attempts, store) if retry_errors else set()
     todo, cached = [], 0
     for t in tasks:
         entry = None
         for v in variants:
             if v not in t.variants:
+                continue
+            if retry_errors:
+                if (t.id, v) in retry:
+                    todo.append((t, v))
+                else:
+                    cached += (t.id, v) in done
                 continue
             if (t.id, v) in done:
                 entry = entry or choose_entry(t)
@@ -63,6 +72,13 @@ def pending_jobs(tasks: list[Task], variants: list[str], store: RunStore, profil
                     continue
             todo.append((t, v))
     return todo, cached
+
+
+def _errored(kept: list[dict], attempts: set, store: RunStore) -> set[tuple[str, str]]:
+    """Variants whose kept result is an infra error, or holds a timeout finding."""
+    timed_out = {(f["task_id"], f["variant"]) for f in store.records("findings")
+                 if f.get("attempt") in attempts and f.get("rule_id") == "exec.timeout"}
+    return {(r["task_id"], r["variant"]) for r in kept if r.get("verdict") == "infra-error"} | timed_out
 
 
 def harness_fault(slot: backends.Slot, store: RunStore, profile: Profile, task: Task, variant: str, entry: Entry,
@@ -140,7 +156,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     meta = store.read_meta()
     batch = _Batch(store, profile, meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00"),
                    stop or threading.Event(), on_result)
-    todo = pending_jobs(tasks, variants, store, profile, opts.rerun)[0]
+    todo = pending_jobs(tasks, variants, store, profile, opts.rerun, opts.retry_errors)[0]
     for job in todo:
         batch.jobs.put(job)
     backend = backends.get(opts.backend)(profile, store, opts, tasks)

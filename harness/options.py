@@ -110,6 +110,7 @@ class EngineOptions:
     recycle_rss_mb: int = 3500
     limits: Limits = field(default_factory=Limits)
     rerun: bool = False  # grade again even when the run store holds a result for the same input
+    retry_errors: bool = False  # grade again only what the store holds as an infra error or a timeout
     execution: Execution = WARM  # or a benchmark baseline (COLD, COLD_LEAN)
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
     backend: str = "local"  # a name in the backend registry (harness/backends)

@@ -90,3 +90,24 @@ def test_discovery_is_recursive_and_skips_dot_folders_and_runs(tmp_path: Path) -
     assert sorted(t.id for t in tasks) == ["a", "b"] and errors == []
     _, errors = discover([tmp_path / ".git"])
     assert [e.problem for e in errors] == ["no task directories inside"]
+
+
+@pytest.mark.toolchain
+def test_retry_errors_regrades_only_infra_errors(gate_runs, tmp_path) -> None:
+    out, _, _ = gate_runs
+    # a copy of the "bad" run in which its one variant is recorded as an infra error (an edited row:
+    # the environment failing cannot be caused on purpose here)
+    import shutil
+
+    copy = tmp_path / "runs"
+    shutil.copytree(out / "bad", copy / "bad")
+    rows = [json.loads(x) for x in (copy / "bad" / "variants.jsonl").read_text().splitlines()]
+    rows[-1]["verdict"] = "infra-error"
+    (copy / "bad" / "variants.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ("run", str(TASKS), "--task", "pay*", "--limit", "1", "--variant", "model", "--out", str(copy))
+    retried = run_cli(*args, "--run-id", "bad", "--retry-errors")
+    assert retried.returncode == 0, retried.stderr
+    assert [x for x in retried.stderr.splitlines() if LINE.match(x)] and "[1/1] payments-dr model fail" in retried.stderr
+    assert load_run(copy / "bad").variants.verdict.tolist() == ["fail"]
+    again = run_cli(*args, "--run-id", "bad", "--retry-errors")
+    assert not [x for x in again.stderr.splitlines() if LINE.match(x)] and "already graded" in again.stderr

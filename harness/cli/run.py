@@ -47,6 +47,7 @@ from .run_options import (
     Quiet,
     Reference,
     Rerun,
+    RetryErrors,
     RunId,
     StageTimeout,
     TaskGlobs,
@@ -72,6 +73,7 @@ def run(
     stage_timeout: StageTimeout = None,
     memory_mb: MemoryMb = 6144,
     rerun: Rerun = False,
+    retry_errors: RetryErrors = False,
     cold: Cold = False,
     cold_lean: ColdLean = False,
     created_at: CreatedAt = None,
@@ -89,7 +91,8 @@ def run(
     shown = choose(display, quiet)
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
-                         limits=_limits(memory_mb, stage_timeout), rerun=rerun, execution=execution, backend=backend,
+                         limits=_limits(memory_mb, stage_timeout), rerun=rerun, retry_errors=retry_errors,
+                         execution=execution, backend=backend,
                          plan=PlanOptions(deploy=deploy, checkov=checkov, reference=reference, timeout_s=terraform_timeout,
                                           reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
                          container=ContainerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus))
@@ -98,9 +101,10 @@ def run(
     store = RunStore.create(out, run_id)
     _start_meta(store, opts, pre, created_at, args={
         "paths": [str(p.resolve()) for p in paths], "variant": variant.value, "workers": opts.workers,
-        "execution": execution.name, "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun})
+        "execution": execution.name, "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun,
+        "retry_errors": retry_errors})
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
-    todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun)
+    todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun, retry_errors)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
     _grade(tasks, variants, store, opts, len(todo), shown)

@@ -69,6 +69,8 @@ StageTimeout = Annotated[float | None, typer.Option(help="Seconds each execution
 MemoryMb = Annotated[int, typer.Option(help="Memory bound of one worker's process group while a stage runs.")]
 Rerun = Annotated[bool, typer.Option(help="Grade again variants the run directory already holds for the "
                                           "same input (by default they are skipped: resume).")]
+RetryErrors = Annotated[bool, typer.Option(help="Grade again only the variants the run directory holds as an "
+                                                "infra error or a timeout (the rest stay as they are).")]
 Cold = Annotated[bool, typer.Option(help="Benchmark baseline: a fresh toolchain process per stage group, "
                                          "as the reference pipeline does (slow).")]
 ColdLean = Annotated[bool, typer.Option(help="Implies --cold, with static and lint in light processes "
