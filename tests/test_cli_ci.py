@@ -111,3 +111,13 @@ def test_retry_errors_regrades_only_infra_errors(gate_runs, tmp_path) -> None:
     assert load_run(copy / "bad").variants.verdict.tolist() == ["fail"]
     again = run_cli(*args, "--run-id", "bad", "--retry-errors")
     assert not [x for x in again.stderr.splitlines() if LINE.match(x)] and "already graded" in again.stderr
+
+
+@pytest.mark.toolchain
+def test_analyze_names_the_variant_and_suggests_the_task(gate_runs) -> None:
+    out, _, _ = gate_runs
+    ideal = run_cli("analyze", str(out / "good"), "static-site", "--variant", "ideal")
+    assert ideal.returncode == 0 and ideal.stdout.startswith("# IDEAL Response Failures Analysis - Task static-site")
+    assert "MODEL_RESPONSE" not in ideal.stdout
+    wrong = run_cli("analyze", str(out / "good"), "STATIC-SITE")
+    assert wrong.returncode == 2 and "did you mean static-site?" in wrong.stderr
