@@ -73,6 +73,9 @@ def load_run(path: str | Path) -> Run:
     outcomes = [r for r in store.records("outcomes") if r.get("attempt") in attempts]
     findings = _frame([r for r in store.records("findings") if r.get("attempt") in attempts], FINDING_COLUMNS)
     findings["severity"] = pd.Categorical(findings["severity"], categories=list(SEVERITIES), ordered=True)
+    for col in ("line", "md_line"):  # line numbers, with no line as <NA> (never floats)
+        findings[col] = pd.array([int(v) if isinstance(v, (int, float)) and v == v else None for v in findings[col]],
+                                 dtype="Int64")
     return Run(
         meta=store.read_meta(),
         outcomes=_frame(outcomes, OUTCOME_COLUMNS),
@@ -161,7 +164,8 @@ def worst_per_task(run: Run) -> pd.DataFrame:
 
 def export(run: Run, dest: Path, fmt: str = "parquet") -> list[Path]:
     """Write outcomes, findings and variants as Parquet (pyarrow) or CSV; nested columns
-    (signals, evidence, lists) become JSON text so every format holds the same data."""
+    (signals, evidence, lists) become JSON text so every format holds the same data. Parquet keeps
+    the dtypes ``load_run`` gives: severity an ordered category, line numbers nullable integers."""
     import json
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -172,8 +176,6 @@ def export(run: Run, dest: Path, fmt: str = "parquet") -> list[Path]:
             if df[col].map(lambda x: isinstance(x, (dict, list))).any():
                 df[col] = df[col].map(lambda x: json.dumps(x, sort_keys=True, default=str)
                                       if isinstance(x, (dict, list)) else x)
-        if "severity" in df.columns:
-            df["severity"] = df["severity"].astype("string")
         path = dest / f"{name}.{fmt}"
         if fmt == "parquet":
             df.to_parquet(path, index=False)

@@ -97,6 +97,9 @@ def test_export_parquet_and_csv_hold_the_run(slice_run, tmp_path) -> None:
         o = read(tmp_path / fmt / f"outcomes.{fmt}")
         assert len(o) == len(run.outcomes)
         assert json.loads(o["signals"].dropna().iloc[0]) is not None  # nested columns kept as JSON text
+        if fmt == "parquet":  # the dtypes load_run gives: an ordered severity, integer line numbers
+            assert f["severity"].cat.ordered and list(f["severity"].cat.categories)[:2] == ["Critical", "High"]
+            assert str(f["line"].dtype) == "Int64" and str(f["md_line"].dtype) == "Int64"
 
 
 def test_compare_finds_regressions(slice_run, tmp_path) -> None:
