@@ -102,7 +102,8 @@ def run(
     _start_meta(store, opts, pre, created_at, args={
         "paths": [str(p.resolve()) for p in paths], "variant": variant.value, "workers": opts.workers,
         "execution": execution.name, "cold": cold or cold_lean, "cold_lean": cold_lean, "rerun": rerun,
-        "retry_errors": retry_errors})
+        "retry_errors": retry_errors, "display": shown.value, "tasks": task or [], "limit": limit,
+        "fail_on": fail_on.value if fail_on else None})
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun, retry_errors)
     if cached:
