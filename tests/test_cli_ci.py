@@ -20,14 +20,18 @@ LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) (\S+) (pass|fail|no-code|infra-error)
 
 
 @pytest.fixture(scope="session")
-def gate_runs(toolchain_ready, tmp_path_factory):
-    """payments-dr's model (it has Critical findings) and static-site's ideal (Low only), each graded
-    with a gate, through --task and --limit."""
+def gate_runs(examples_run, tmp_path_factory):
+    """A copy of the examples run, resumed with a gate over two selections: payments-dr's model (it
+    has Critical findings) and static-site's ideal (Low only). Nothing is graded again: the gate
+    reads the finished run."""
+    import shutil
+
+    _, run = examples_run
     out = tmp_path_factory.mktemp("runs")
-    bad = run_cli("run", str(TASKS), "--task", "pay*", "--limit", "1", "--variant", "model", "--out", str(out),
-                  "--run-id", "bad", "--fail-on", "high")
-    good = run_cli("run", str(TASKS), "--task", "static-*", "--variant", "ideal", "--out", str(out),
-                   "--run-id", "good", "--fail-on", "high")
+    shutil.copytree(run.path, out / "examples")
+    common = ("run", str(TASKS), "--out", str(out), "--run-id", "examples", "--fail-on", "high")
+    bad = run_cli(*common, "--task", "pay*", "--limit", "1", "--variant", "model")
+    good = run_cli(*common, "--task", "static-*", "--variant", "ideal")
     return out, bad, good
 
 
@@ -44,18 +48,17 @@ def test_plain_display_prints_a_line_per_variant_as_it_finishes(examples_run) ->
 
 
 @pytest.mark.toolchain
-def test_fail_on_gates_the_exit_code_and_task_selection_narrows_the_run(gate_runs) -> None:
+def test_fail_on_gates_the_exit_code_of_the_selected_variants(gate_runs) -> None:
     out, bad, good = gate_runs
     assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "--fail-on high" in bad.stderr
+    assert "--fail-on high" in bad.stderr and "1 variant(s) already graded" in bad.stderr
     assert good.returncode == 0, good.stdout + good.stderr
-    assert list(load_run(out / "bad").variants.task_id) == ["payments-dr"]
-    assert list(load_run(out / "good").variants[["task_id", "variant"]].itertuples(index=False, name=None)) == [
-        ("static-site", "ideal")]
-    # the gate reads the finished run: resumed with nothing left to grade, it still decides
-    again = run_cli("run", str(TASKS), "--task", "static-*", "--variant", "ideal", "--out", str(out),
-                    "--run-id", "good", "--fail-on", "low")
-    assert again.returncode == 1 and "already graded" in again.stderr
+    assert "1 variant(s) already graded" in good.stderr  # --task and --variant narrowed it to one
+    args = json.loads((out / "examples" / "run.json").read_text())["args"]
+    assert (args["tasks"], args["fail_on"], args["display"]) == (["static-*"], "high", "plain")
+    low = run_cli("run", str(TASKS), "--out", str(out), "--run-id", "examples", "--task", "static-*",
+                  "--variant", "ideal", "--fail-on", "low")
+    assert low.returncode == 1
     none = run_cli("run", str(TASKS), "--task", "nothing-*", "--out", str(out), "--run-id", "none")
     assert none.returncode == 2 and "matching --task nothing-*" in none.stderr
 
@@ -63,9 +66,9 @@ def test_fail_on_gates_the_exit_code_and_task_selection_narrows_the_run(gate_run
 @pytest.mark.toolchain
 def test_show_json_and_missing_paths(gate_runs) -> None:
     out, _, _ = gate_runs
-    data = json.loads(run_cli("show", str(out / "bad"), "--json").stdout)
-    assert data["status"] == "finished" and [v["task"] for v in data["variants"]] == ["payments-dr"]
-    assert data["variants"][0]["C"] >= 1
+    data = json.loads(run_cli("show", str(out / "examples"), "--json").stdout)
+    assert data["status"] == "finished" and len(data["variants"]) == 4
+    assert next(v for v in data["variants"] if (v["task"], v["variant"]) == ("payments-dr", "model"))["C"] >= 1
     missing = run_cli("show", str(out / "nope"))
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
@@ -95,29 +98,33 @@ def test_discovery_is_recursive_and_skips_dot_folders_and_runs(tmp_path: Path) -
 @pytest.mark.toolchain
 def test_retry_errors_regrades_only_infra_errors(gate_runs, tmp_path) -> None:
     out, _, _ = gate_runs
-    # a copy of the "bad" run in which its one variant is recorded as an infra error (an edited row:
+    # a copy of the examples run in which payments-dr's model is recorded as an infra error (an edited row:
     # the environment failing cannot be caused on purpose here)
     import shutil
 
     copy = tmp_path / "runs"
-    shutil.copytree(out / "bad", copy / "bad")
-    rows = [json.loads(x) for x in (copy / "bad" / "variants.jsonl").read_text().splitlines()]
-    rows[-1]["verdict"] = "infra-error"
-    (copy / "bad" / "variants.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    args = ("run", str(TASKS), "--task", "pay*", "--limit", "1", "--variant", "model", "--out", str(copy))
-    retried = run_cli(*args, "--run-id", "bad", "--retry-errors")
+    shutil.copytree(out / "examples", copy / "examples")
+    rows = [json.loads(x) for x in (copy / "examples" / "variants.jsonl").read_text().splitlines()]
+    row = next(r for r in reversed(rows) if (r["task_id"], r["variant"]) == ("payments-dr", "model"))
+    row["verdict"] = "infra-error"
+    (copy / "examples" / "variants.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = ("run", str(TASKS), "--out", str(copy), "--run-id", "examples", "--retry-errors")
+    retried = run_cli(*args)
     assert retried.returncode == 0, retried.stderr
-    assert [x for x in retried.stderr.splitlines() if LINE.match(x)] and "[1/1] payments-dr model fail" in retried.stderr
-    assert load_run(copy / "bad").variants.verdict.tolist() == ["fail"]
-    again = run_cli(*args, "--run-id", "bad", "--retry-errors")
-    assert not [x for x in again.stderr.splitlines() if LINE.match(x)] and "already graded" in again.stderr
+    lines = [x for x in retried.stderr.splitlines() if LINE.match(x)]
+    assert len(lines) == 1 and lines[0].startswith("[1/1] payments-dr model fail"), retried.stderr
+    assert "3 variant(s) already graded" in retried.stderr
+    v = load_run(copy / "examples").variants.set_index(["task_id", "variant"])
+    assert v.loc[("payments-dr", "model"), "verdict"] == "fail"
+    again = run_cli(*args)
+    assert not [x for x in again.stderr.splitlines() if LINE.match(x)] and "4 variant(s) already graded" in again.stderr
 
 
 @pytest.mark.toolchain
 def test_analyze_names_the_variant_and_suggests_the_task(gate_runs) -> None:
     out, _, _ = gate_runs
-    ideal = run_cli("analyze", str(out / "good"), "static-site", "--variant", "ideal")
+    ideal = run_cli("analyze", str(out / "examples"), "static-site", "--variant", "ideal")
     assert ideal.returncode == 0 and ideal.stdout.startswith("# IDEAL Response Failures Analysis - Task static-site")
     assert "MODEL_RESPONSE" not in ideal.stdout
-    wrong = run_cli("analyze", str(out / "good"), "STATIC-SITE")
+    wrong = run_cli("analyze", str(out / "examples"), "STATIC-SITE")
     assert wrong.returncode == 2 and "did you mean static-site?" in wrong.stderr

@@ -114,7 +114,7 @@ def run(
     if shown != DisplayChoice.none:
         print_summary(finished, console, plain=shown == DisplayChoice.plain)
     console.print(f"run directory: {store.root}")
-    if fail_on is not None and gate_failed(finished, fail_on.value):
+    if fail_on is not None and gate_failed(finished, fail_on.value, {(t.id, v) for t in tasks for v in variants}):
         err.print(f"[red]--fail-on {fail_on.value}[/]: a variant has a finding of that severity or worse")
         raise typer.Exit(1)
 

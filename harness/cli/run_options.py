@@ -55,7 +55,8 @@ Display = Annotated[DisplayChoice | None, typer.Option(
          "plain otherwise.")]
 FailOnOption = Annotated[FailOn | None, typer.Option(
     "--fail-on", case_sensitive=False, show_default=False,
-    help="Exit 1 when a graded variant has a finding of this severity or worse (a CI gate; 0 otherwise).")]
+    help="Exit 1 when a variant this invocation selected has a finding of this severity or worse (a CI "
+         "gate; 0 otherwise).")]
 TaskGlobs = Annotated[list[str] | None, typer.Option(
     "--task", show_default=False, help="Grade only tasks whose id matches (a glob, e.g. 'Pr74*'); repeatable.")]
 Limit = Annotated[int | None, typer.Option(min=1, show_default=False,

@@ -118,8 +118,11 @@ def print_summary(run: Run, console: Console | None = None, plain: bool | None =
             console.print(f"  {e['path']}: {e['problem']}")
 
 
-def gate_failed(run: Run, level: str) -> bool:
-    """Whether a graded variant has a finding of severity ``level`` (critical/high/medium) or worse:
-    ``run --fail-on``'s exit code."""
+def gate_failed(run: Run, level: str, selected: set[tuple[str, str]] | None = None) -> bool:
+    """Whether a graded variant (of ``selected`` (task, variant) pairs, when given: what one
+    invocation asked for) has a finding of severity ``level`` or worse: ``run --fail-on``'s exit code."""
     worst = SEVERITIES.index(level.capitalize())
-    return bool(run.findings["severity"].astype(str).map(lambda s: s in SEVERITIES and SEVERITIES.index(s) <= worst).any())
+    f = run.findings
+    if selected is not None:
+        f = f[[(t, v) in selected for t, v in zip(f["task_id"], f["variant"])]]
+    return bool(f["severity"].astype(str).map(lambda s: s in SEVERITIES and SEVERITIES.index(s) <= worst).any())
