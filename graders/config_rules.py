@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .tf_config import resources
+
 Signal = dict
 
 
@@ -58,8 +60,8 @@ REF = re.compile(r"\$\{([^}]*)\}")
 
 
 def _resources(config: dict, rtype: str):
-    for name, body in (config.get("resource", {}).get(rtype) or {}).items():
-        yield name, body, ((body.get("//") or {}).get("metadata") or {}).get("path", f"{rtype}.{name}")
+    for res in resources(config, rtype):
+        yield res.name, res.body, res.construct
 
 
 def _signal(rule: str, message: str, path: str | None = None, **extra) -> Signal:

@@ -153,7 +153,7 @@ def kms_logs_policy(config: dict) -> list[dict]:
             policies = _key_policies(config, key)
             if any("logs." in p and "amazonaws.com" in p for p in policies):
                 continue
-            if any(is_literal(p) is False and not refs(p) for p in policies):
+            if any(not is_literal(p) and not refs(p) for p in policies):
                 continue  # a policy built by an expression this rule cannot read
             why = "has no key policy (the default one grants only the account)" if not policies else \
                 "has a key policy that does not name the CloudWatch Logs service principal"

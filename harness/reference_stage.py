@@ -20,7 +20,7 @@ from .bundles import REFERENCE, Task
 from .contract import Entry
 from .options import EngineOptions
 from .plan.reference import ReferenceStacks, read_reference
-from .prepare import Prepared, prepare
+from .prepare import Prepared, input_hash, prepare
 from .records import StageOutcome
 from .runstore import RunStore
 from .toolchain import Profile
@@ -48,13 +48,14 @@ def reference_stacks(seat: Seat, task: Task, variant: str, entry: Entry, env: di
         return ReferenceStacks(reason="the task has no reference/")
     if not seat.opts.plan.reference:
         return ReferenceStacks(reason="not requested (--no-reference)")
+    key = input_hash(task, REFERENCE, entry, seat.profile)
+    cached = seat.reference_cache.get(key)
+    if cached is not None:  # synthesized for another variant: this one spent nothing on it
+        return replace(cached, seconds=0.0)
     log_dir = seat.store.log_dir(task.id, variant) / "reference-synth"
     log_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     prep = prepare(task, REFERENCE, entry, seat.profile, seat.workspace, log_dir, env)
-    cached = seat.reference_cache.get(prep.input_hash)
-    if cached is not None:  # synthesized for another variant: this one spent nothing on it
-        return replace(cached, seconds=0.0)
     if prep.request is None:
         got = ReferenceStacks(reason="the reference has no code to synthesize")
     else:
@@ -62,7 +63,7 @@ def reference_stacks(seat: Seat, task: Task, variant: str, entry: Entry, env: di
         outcomes, _ = seat.first_round(prep, env)
         got = read_reference(prep.workspace.root, outcomes)
     got.seconds = round(time.monotonic() - t0, 4)
-    seat.reference_cache[prep.input_hash] = got
+    seat.reference_cache[key] = got
     return got
 
 

@@ -111,8 +111,7 @@ def _compare_json(res: dict) -> dict:
             "per_task": res["per_task"].to_dict("records"),
             "regressions": res["regressions"][["task_id", "variant", "why", "rule_id"]].to_dict("records"),
             "regressions_by_rule": res["regressions_by_rule"].to_dict("records"),
-            "totals": {k: int(res[k]["count"].sum()) if k != "changed" else len(res[k])
-                       for k in ("gained", "lost", "changed")}}
+            "totals": res["totals"]}
 
 
 def _print_compare(res: dict) -> None:
@@ -126,7 +125,7 @@ def _print_compare(res: dict) -> None:
     table = res["per_task"]
     table = table[(table[["gained", "lost", "changed"]].sum(axis=1) > 0) | (table["verdict_a"] != table["verdict_b"])]
     typer.echo(table.to_markdown(index=False) if len(table) else "nothing changed")
-    totals = _compare_json(res)["totals"]
+    totals = res["totals"]
     typer.echo(f"tasks compared {len(res['common_tasks'])}; findings gained {totals['gained']}, lost "
                f"{totals['lost']}, changed severity {totals['changed']}; regressions {len(res['regressions'])}")
     if len(res["regressions_by_rule"]):

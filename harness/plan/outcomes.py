@@ -25,8 +25,8 @@ from .tools import PlanTools
 
 
 def post_synth_outcomes(prep: Prepared, outcomes: list[StageOutcome], tools: PlanTools | None,
-                        env: dict[str, str], artifact_dir: Path | None = None,
-                        reference: ReferenceStacks | None = None) -> list[StageOutcome]:
+                        env: dict[str, str], artifact_dir: Path | None, reference: ReferenceStacks
+                        ) -> list[StageOutcome]:
     """Outcomes of validate, plan, rules, checkov, deploy-rules, reference (and deploy when asked)
     for a variant."""
     stages = (["validate", "plan", "rules", "checkov", "deploy-rules", "reference"]

@@ -38,10 +38,8 @@ def read_reference(root: Path, outcomes: list[StageOutcome]) -> ReferenceStacks:
     return ReferenceStacks(configs)
 
 
-def reference_outcome(runs: list[StackRun], ref: ReferenceStacks | None, task: Task, rnd: int) -> StageOutcome:
-    """reference: the variant's stacks against the reference's (skipped without a reference stack)."""
-    if ref is None:
-        return StageOutcome("reference", "skipped", "no reference to compare with", 0.0, [], {}, rnd)
+def reference_outcome(runs: list[StackRun], ref: ReferenceStacks, task: Task, rnd: int) -> StageOutcome:
+    """reference: the variant's stacks against the reference's (skipped, with the reason, without one)."""
     if ref.reason is not None:
         return StageOutcome("reference", "skipped", ref.reason, 0.0, [], {"reference_synth_s": ref.seconds}, rnd)
     t0 = time.monotonic()

@@ -73,6 +73,7 @@ def compare(a: Run, b: Run) -> dict:
     })
     per_task = verdicts.set_index(["task_id", "variant"]).join(per_task, how="outer")
     per_task[["gained", "lost", "changed"]] = per_task[["gained", "lost", "changed"]].fillna(0).astype(int)
-    return {"per_task": per_task.reset_index(), "gained": gained, "lost": lost, "changed": changed,
+    totals = {"gained": int(gained["count"].sum()), "lost": int(lost["count"].sum()), "changed": len(changed)}
+    return {"per_task": per_task.reset_index(), "gained": gained, "lost": lost, "changed": changed, "totals": totals,
             "regressions": regressions, "regressions_by_rule": grouped, "common_tasks": sorted(common),
             "only_a": sorted(ta - tb), "only_b": sorted(tb - ta)}

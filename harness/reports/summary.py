@@ -110,8 +110,9 @@ def print_summary(run: Run, console: Console | None = None, plain: bool | None =
     else:
         console.print(summary_table(run))
     console.print(totals_line(run))
-    if run_state(run):
-        console.print(f"[yellow]{run_state(run)}[/]")
+    state = run_state(run)
+    if state:
+        console.print(f"[yellow]{state}[/]")
     if len(run.errors):
         console.print(f"[red]{len(run.errors)} bundle(s) could not be loaded:[/]")
         for _, e in run.errors.iterrows():
@@ -121,8 +122,8 @@ def print_summary(run: Run, console: Console | None = None, plain: bool | None =
 def gate_failed(run: Run, level: str, selected: set[tuple[str, str]] | None = None) -> bool:
     """Whether a graded variant (of ``selected`` (task, variant) pairs, when given: what one
     invocation asked for) has a finding of severity ``level`` or worse: ``run --fail-on``'s exit code."""
-    worst = SEVERITIES.index(level.capitalize())
+    at_least = SEVERITIES[: SEVERITIES.index(level.capitalize()) + 1]
     f = run.findings
     if selected is not None:
         f = f[[(t, v) in selected for t, v in zip(f["task_id"], f["variant"])]]
-    return bool(f["severity"].astype(str).map(lambda s: s in SEVERITIES and SEVERITIES.index(s) <= worst).any())
+    return bool(f["severity"].isin(at_least).any())
