@@ -8,6 +8,7 @@ each rule family found on each variant kind.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def findings_by_rule(run, stage: str) -> None:
     if f.empty:
         print(f"{stage}: no findings")
         return
-    table = f.groupby(["rule_id", "severity", "variant"]).agg(findings=("task_id", "size"), tasks=("task_id", "nunique"))
+    table = f.groupby(["rule_id", "severity", "variant"], observed=True).agg(
+        findings=("task_id", "size"), tasks=("task_id", "nunique"),
+        which=("task_id", lambda t: ", ".join(sorted(set(t)))))
     print(table.reset_index().to_markdown(index=False))
 
 
@@ -58,7 +61,21 @@ def main() -> int:
     o = run.outcomes[run.outcomes.stage.isin(["deploy-rules", "reference"])]
     print()
     print(o.groupby(["stage", "variant", "status"]).size().unstack(fill_value=0).to_markdown())
+    print()
+    reference_timing(run)
     return 0
+
+
+def reference_timing(run) -> None:
+    """What synthesizing the references cost the run (each variant that paid for one)."""
+    o = run.outcomes[run.outcomes.stage == "reference"]
+    paid = [d["reference_synth_s"] for d in o.data if isinstance(d, dict) and d.get("reference_synth_s")]
+    compared = int(o.status.isin(["pass", "fail"]).sum())
+    wall = float(run.variants.wall_s.sum())
+    if paid:
+        print(f"variants compared with their reference: {compared}; reference syntheses paid: {len(paid)}, "
+              f"median {statistics.median(paid):.2f} s, {sum(paid):.0f} s in all "
+              f"({sum(paid) / wall:.1%} of the {wall:.0f} s of variants' wall time summed)")
 
 
 if __name__ == "__main__":
