@@ -36,6 +36,33 @@ def run_cli(*args: str, timeout: float = 1800, env: dict[str, str] | None = None
     return subprocess.run([str(HARNESS), *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
+def run_cli_streamed(request: pytest.FixtureRequest, *args: str, timeout: float = 1800) -> subprocess.CompletedProcess:
+    """``run_cli`` whose stderr (the plain display: a line per variant as it finishes) is also
+    written to pytest's terminal as it arrives, so the CI log shows a corpus-slice run progress."""
+    import threading
+
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen([str(HARNESS), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    err_lines: list[str] = []
+
+    def pump() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            err_lines.append(line)
+            if capture is not None:
+                with capture.global_and_fixture_disabled():
+                    sys.stderr.write(f"  harness: {line}")
+                    sys.stderr.flush()
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    out = proc.stdout.read() if proc.stdout else ""
+    proc.wait(timeout=timeout)
+    reader.join(timeout=30)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(err_lines))
+
+
 @pytest.fixture(scope="session")
 def toolchain_ready() -> None:
     from harness import toolchain
@@ -114,9 +141,9 @@ def references_run(toolchain_ready, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def slice_run(toolchain_ready, tmp_path_factory):
+def slice_run(toolchain_ready, tmp_path_factory, request):
     out = tmp_path_factory.mktemp("runs")
-    proc = run_cli("run", *(str(CORPUS / i) for i in SLICE), "--out", str(out), "--run-id", "slice")
+    proc = run_cli_streamed(request, "run", *(str(CORPUS / i) for i in SLICE), "--out", str(out), "--run-id", "slice")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc, load_run(out / "slice")
 

@@ -128,3 +128,14 @@ def test_analyze_names_the_variant_and_suggests_the_task(gate_runs) -> None:
     assert "MODEL_RESPONSE" not in ideal.stdout
     wrong = run_cli("analyze", str(out / "examples"), "STATIC-SITE")
     assert wrong.returncode == 2 and "did you mean static-site?" in wrong.stderr
+
+
+@pytest.mark.toolchain
+def test_a_corpus_slice_run_logs_a_line_per_variant(slice_run) -> None:
+    """The slice fixture streams the run's stderr into pytest's terminal (the CI log) as it comes."""
+    proc, run = slice_run
+    lines = [m for m in (LINE.match(x) for x in proc.stderr.splitlines()) if m]
+    assert len(lines) == len(run.variants) >= 14, proc.stderr
+    assert [int(m.group(1)) for m in lines] == list(range(1, len(lines) + 1))
+    assert {(m.group(3), m.group(4)): m.group(5) for m in lines} == \
+        {(r.task_id, r.variant): r.verdict for r in run.variants.itertuples()}

