@@ -11,11 +11,14 @@ The local backend's slots are these; in the docker backend each container runs o
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol
 
 from .backend import Slot
@@ -123,6 +126,8 @@ class WorkerSlot(Slot):
             kept = self.store.root / "workspaces" / prep.task.id / prep.variant
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(self.workspace, kept, symlinks=True)
+            restore_as_written(prep, kept)
+            keep_request(prep, self.workspace, kept)
 
     def first_round(self, prep: Prepared, env: dict[str, str]
                     ) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]:
@@ -215,6 +220,30 @@ class WorkerSlot(Slot):
             except (WorkerFailure, WorkerStartError):
                 self.worker = None
         return worker_outcomes(prep, outcomes_events, failure=(last.stage, last.signal), stages=stages, round_=round_)
+
+
+def restore_as_written(prep: Prepared, kept: Path) -> None:
+    """The kept copy holds the response's files as written: repair rounds rewrote them in the
+    slot's workspace (their diffs are in the run), and what a user debugs is the response. The
+    synthesized stacks stay as the last synth left them (the ones the later stages judged)."""
+    for path in prep.workspace.files:
+        f = prep.extraction.files.get(path)
+        if f is not None:
+            (kept / path).write_text(f.text, encoding="utf-8")
+
+
+def keep_request(prep: Prepared, seat: Path, kept: Path) -> None:
+    """The request the variant's worker got, beside its kept workspace and pointing into it:
+    ``harness debug --stage`` sends it again (one stage) to a worker started on the kept copy."""
+    if prep.request is None:
+        return
+    text = json.dumps({**prep.request, "env": {k: v for k, v in prep.request["env"].items()
+                                               if not k.startswith("AWS_ENDPOINT")}})
+    # The JSON text with the slot's path replaced where it names the slot's workspace (not its
+    # sibling ``_slotN_tools``): every path of the variant the request names is under it.
+    new = json.dumps(str(kept))[1:-1]
+    text = re.sub(re.escape(json.dumps(str(seat))[1:-1]) + r'(?=["/])', lambda _m: new, text)
+    kept.with_name(f"{kept.name}.request.json").write_text(text, encoding="utf-8")
 
 
 def attach_left_behind(events: list[dict], done: dict) -> None:

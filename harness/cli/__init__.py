@@ -1,9 +1,9 @@
-"""The ``harness`` command (typer): run, show, rescore, analyze, export, compare, agreement,
+"""The ``harness`` command (typer): run, debug, show, rescore, analyze, export, compare, agreement,
 report, toolchain install/check.
 
 The commands live by what they do: ``run`` grades (``run.py``, its options in ``run_options.py``),
-``reports.py`` reads saved runs, ``tools.py`` manages the toolchain, the grading image and
-leftovers. This module makes the one app of them, in the order ``--help`` lists them.
+``debug.py`` looks closely at one variant, ``reports.py`` reads saved runs, ``tools.py`` manages the
+toolchain, the grading image and leftovers. This module makes the one app of them, in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from . import reports, run, tools
+from . import debug, reports, run, tools
 
 app = typer.Typer(help="Grade model-written CDKTF (Python) responses: extract, import, instantiate, synth "
                        "and lint each response in a pinned toolchain; validate and plan what synthesizes "
@@ -58,6 +58,7 @@ app.add_typer(tools.tc_app, name="toolchain")
 app.add_typer(tools.img_app, name="image")
 app.command()(tools.clean)
 app.command()(run.run)
+app.command()(debug.debug)
 app.command()(reports.rescore)
 app.command()(reports.analyze)
 app.command()(reports.export)
