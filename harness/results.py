@@ -134,10 +134,11 @@ def one_pass_gain(run: Run) -> pd.DataFrame:
 # --- the usual pivots (README "Loading results in pandas") -----------------------------------------
 
 def severity_by_stage(run: Run, variant: str | None = None) -> pd.DataFrame:
-    """Findings counted by stage (rows) and severity (columns)."""
+    """Findings counted by stage (rows, in pipeline order) and severity (columns, worst first)."""
     f = run.findings if variant is None else run.findings[run.findings["variant"] == variant]
-    return f.pivot_table(index="stage", columns="severity", values="rule_id", aggfunc="count",
-                         fill_value=0, observed=False)
+    t = f.pivot_table(index="stage", columns="severity", values="rule_id", aggfunc="count",
+                      fill_value=0, observed=False)
+    return t.reindex([s for s in STAGES if s in t.index] + sorted(set(t.index) - set(STAGES)))
 
 
 def rule_frequency(run: Run, variant: str | None = None) -> pd.DataFrame:

@@ -3,6 +3,7 @@ reference document for Pr7427), pandas pivots, export, and run comparison."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -230,12 +231,34 @@ def test_html_report_in_headless_chromium(slice_run, tmp_path) -> None:
         assert shown and int(shown.group(1)) == int((run.findings.severity == sev).sum()), sev
     assert re.search(r'id="n-variants">(\d+)<', dom).group(1) == str(len(run.variants))
     assert dom.count('<tr class="verdict-') == len(run.variants)
-    assert 'data-sortable="ready"' in dom  # the sorting script ran without error
+    assert 'data-search="ready"' in dom and 'class="dt-search"' in dom  # DataTables loaded from disk, no network
+    # worst sorts by severity (data-order), Critical rows first
+    worst = re.findall(r'<td class="sev-(\w+|-)[^"]*" data-order="(\d+)"', dom)
+    assert [int(o) for _, o in worst] == sorted(int(o) for _, o in worst) and worst[0][0] == "Critical"
+    assert 'href="tasks/Pr7427.html#variant-model"' in dom  # deep link to the variant's section
+    rates = re.search(r'id="pass-rate">(.*?)</table>', dom, re.S).group(1)
+    assert re.search(r">\d{1,3}\.\d%<", rates) and "0." not in re.sub(r"\d+\.\d%", "", rates)
+    stages = re.findall(r"<th>([\w-]+)</th>\s*<td>", re.search(r'id="by-stage">(.*?)</table>', dom, re.S).group(1))
+    from harness.worker.tapgrade_stages import STAGES
+    assert stages == [s for s in STAGES if s in stages]  # pipeline order, not alphabetical
+    filtered = subprocess.run([*base, "--dump-dom", index.as_uri() + "#search=Pr7427"], capture_output=True,
+                              text=True, timeout=120).stdout
+    assert filtered.count('<tr class="verdict-') == int((run.variants.task_id == "Pr7427").sum())
+    findings = subprocess.run([*base, "--dump-dom", (tmp_path / "report" / "findings.html").as_uri()],
+                              capture_output=True, text=True, timeout=120).stdout
+    total = re.search(r"of ([\d,]+) entries", findings)
+    assert total and int(total.group(1).replace(",", "")) == len(run.findings), findings[-3000:]
     bars = dict(re.findall(r'class="bar-value" data-label="(\w[\w-]*)">(\d+)<', dom))
     assert int(bars["fail"]) == int((run.variants.verdict == "fail").sum())
     task_dom = subprocess.run([*base, "--dump-dom", (tmp_path / "report" / "tasks" / "Pr7427.html").as_uri()],
                               capture_output=True, text=True, timeout=120).stdout
     assert "Model Response Failures Analysis - Task Pr7427" in task_dom and "S3BucketReplicationConfigurationA" in task_dom
+    assert "Failure analysis of the IDEAL response" in task_dom and 'id="variant-model"' in task_dom
+    logs = run.path / "logs" / "Pr7427" / "model"
+    biggest = max(logs.glob("*.log"), key=lambda p: p.stat().st_size)
+    assert f"{biggest.name} (" in task_dom and ", whole)" in task_dom
+    tail = biggest.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    assert html.escape(tail[0][:60], quote=False) in task_dom  # the log's first line: kept whole, not cut
     shots = REPO / "ci-artifacts"
     shots.mkdir(exist_ok=True)
     shot = shots / "report-index.png"

@@ -1,14 +1,19 @@
 """Static HTML report of a run: ``harness report RUN --html``.
 
-An overview page (counts by severity and stage, pass rates, two SVG charts, a sortable task table)
-and a page per task (stage outcomes, findings, repairs as diffs, stage logs, the generated failure
-analysis). Plain files under ``<run>/report/``: no server, opens from disk; jinja2 renders them
-(autoescaped), markdown-it renders the analysis. Every number comes from ``load_run``.
+An overview page (counts by severity and stage in pipeline order, pass rates as percentages, two
+SVG charts, a searchable task table sorted by severity), a searchable page of every finding, and
+a page per task (stage outcomes, findings, repairs as diffs, whole stage logs, the generated
+failure analysis, each variant's section an anchor the tables link to). Plain files under
+``<run>/report/``: no server, opens from disk, no network (DataTables from itables' bundle, copied
+under ``assets/``; ``index.html#search=Pr7427`` opens filtered); jinja2 renders them (autoescaped),
+markdown-it renders the analysis. Every number comes from ``load_run``.
 """
 
 from __future__ import annotations
 
 import html
+import importlib.resources
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ from graders.catalogue import FAILURE_SEVERITIES, SEVERITIES
 
 from ..bundles import Task
 from ..results import Run, severity_by_stage, stage_pass_rate
+from ..worker.tapgrade_stages import STAGES
 from .analysis import analyze
 from .summary import judged_status
 
@@ -31,29 +37,39 @@ COLORS = {"Critical": "#b71c1c", "High": "#e53935", "Medium": "#fb8c00", "Low": 
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}
-th{background:#f4f4f4}table.sortable th{cursor:pointer}.meta,.hint{color:#666}
+th{background:#f4f4f4}.meta,.hint{color:#666}
 .charts{display:flex;gap:3em}pre{background:#f8f8f8;padding:.5em;overflow-x:auto;font-size:12px}
 .sev-Critical{color:#b71c1c;font-weight:bold}.sev-High{color:#e53935}.sev-Medium{color:#fb8c00}
 .verdict-pass{color:#2e7d32}.verdict-fail{color:#c62828}
 """
-SORT_JS = """
-document.querySelectorAll('table.sortable').forEach(function (table) {
-  table.querySelectorAll('th').forEach(function (th, col) {
-    th.addEventListener('click', function () {
-      var body = table.tBodies[0], rows = Array.from(body.rows);
-      var asc = th.dataset.order !== 'asc'; th.dataset.order = asc ? 'asc' : 'desc';
-      rows.sort(function (a, b) {
-        var x = a.cells[col].textContent, y = b.cells[col].textContent;
-        var nx = parseFloat(x), ny = parseFloat(y);
-        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
-        return asc ? c : -c;
-      });
-      rows.forEach(function (r) { body.appendChild(r); });
-    });
+# DataTables, as itables bundles it (an ES module): made a classic script so it loads from disk
+# (browsers refuse module scripts from file:// pages) and written once under assets/.
+TABLES_JS = """
+document.querySelectorAll('table.searchable').forEach(function (table) {
+  var hash = new URLSearchParams(location.hash.slice(1));
+  new window.tapgradeTables.ITable(table, {
+    paging: table.dataset.paging === 'true', pageLength: 100, autoWidth: false,
+    order: JSON.parse(table.dataset.order || '[]'),
+    search: {search: hash.get('search') || ''}
   });
-  table.dataset.sortable = 'ready';
+  table.dataset.search = 'ready';
 });
 """
+
+
+def _write_assets(dest: Path) -> None:
+    """assets/datatables.{js,css}: itables' offline bundle of DataTables, no CDN."""
+    files = importlib.resources.files("itables").joinpath("html")
+    src = files.joinpath("dt_bundle.js").read_text(encoding="utf-8")
+    exports = list(re.finditer(r"export\s*\{([^}]*)\}\s*;?", src))[-1]
+    names = ",".join(f"{b.strip()}:{a.strip()}" for a, b in
+                     (p.strip().split(" as ") for p in exports.group(1).split(",")))
+    (dest / "assets").mkdir(parents=True, exist_ok=True)
+    (dest / "assets" / "datatables.js").write_text(
+        "(function () {\n" + src[:exports.start()] + f";\nwindow.tapgradeTables = {{{names}}};\n"
+        + src[exports.end():] + "\n})();\n", encoding="utf-8")
+    (dest / "assets" / "datatables.css").write_text(files.joinpath("dt_bundle.css").read_text(encoding="utf-8"),
+                                                   encoding="utf-8")
 
 
 def _bars(title: str, counts: Mapping[Any, int], chart_id: str) -> Markup:
@@ -82,8 +98,12 @@ def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> 
     assert run.path is not None
     dest = dest or run.path / "report"
     (dest / "tasks").mkdir(parents=True, exist_ok=True)
+    _write_assets(dest)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     (dest / "index.html").write_text(_index_page(env, run), encoding="utf-8")
+    (dest / "findings.html").write_text(env.get_template("report_findings.html.j2").render(
+        run_id=run.meta.get("run_id"), css=Markup(CSS), js=Markup(TABLES_JS), rows=_finding_rows(run)),
+        encoding="utf-8")
     md = MarkdownIt("commonmark", {"html": False}).enable("table")  # response text never becomes markup
     page = env.get_template("report_task.html.j2")
     v = run.variants
@@ -96,6 +116,21 @@ def write_report(run: Run, tasks: dict[str, Task], dest: Path | None = None) -> 
     return dest / "index.html"
 
 
+def _rank(severity: Any) -> int:
+    """Sort key of a severity: worst first, nothing last (DataTables reads it from data-order)."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def _finding_rows(run: Run) -> list[dict]:
+    """Every finding of the run, for the searchable findings page."""
+    f = run.findings
+    return [{"task_id": r.task_id, "variant": r.variant, "stage": r.stage,
+             "stage_order": STAGES.index(r.stage) if r.stage in STAGES else len(STAGES),
+             "severity": str(r.severity), "rank": _rank(str(r.severity)), "rule_id": r.rule_id, "message": r.message,
+             "md_line": "" if pd.isna(r.md_line) else int(r.md_line), "round": int(r.round)}
+            for r in f.itertuples()]
+
+
 def _index_page(env: Environment, run: Run) -> str:
     """The overview: counts by severity and verdict (charts), by stage, pass rates, the task table."""
     f, v = run.findings, run.variants
@@ -105,11 +140,12 @@ def _index_page(env: Environment, run: Run) -> str:
                  f"{meta.get('started_at')} → {meta.get('finished_at')} · terraform: "
                  f"{(meta.get('terraform') or {}).get('detail', 'not recorded')}")
     return env.get_template("report_index.html.j2").render(
-        run_id=meta.get("run_id"), css=Markup(CSS), js=Markup(SORT_JS), meta_line=meta_line,
+        run_id=meta.get("run_id"), css=Markup(CSS), js=Markup(TABLES_JS), meta_line=meta_line,
         severities=SEVERITIES, failure_severities=FAILURE_SEVERITIES, totals=totals, n_variants=len(v),
         severity_chart=_bars("findings by severity", totals, "chart-severity"),
         verdict_chart=_bars("variants by verdict", v["verdict"].value_counts().to_dict(), "chart-verdict"),
-        by_stage=_table(severity_by_stage(run), "by-stage"), pass_rate=_table(stage_pass_rate(run), "pass-rate"),
+        by_stage=_table(severity_by_stage(run), "by-stage"),
+        pass_rate=_table(stage_pass_rate(run).map(lambda x: f"{x:.1%}"), "pass-rate"),
         columns=["task", "variant", "verdict", "worst", *FAILURE_SEVERITIES, "synth", "plan"], rows=_task_rows(run))
 
 
@@ -122,28 +158,37 @@ def _task_rows(run: Run) -> list[dict]:
     for r in run.variants.sort_values(["task_id", "variant"]).itertuples():
         worst = r.worst_severity if isinstance(r.worst_severity, str) else "-"
         rows.append({"task_id": r.task_id, "variant": r.variant, "verdict": r.verdict, "worst": worst,
+                     "rank": _rank(worst),
                      **{s: int(getattr(r, f"n_{s.lower()}")) for s in FAILURE_SEVERITIES},
                      "synth": synth.get((r.task_id, r.variant), "-"), "plan": plan.get((r.task_id, r.variant), "-")})
     return rows
 
 
 def _variant_section(run: Run, task: Task | None, r: Any, md: MarkdownIt) -> dict:
-    """One variant on its task's page: outcomes, findings, repairs, stage logs (their last 20,000
-    characters) and the failure analysis where the task's markdown is at hand."""
+    """One variant on its task's page: outcomes, findings, repairs, its stage logs whole (collapsed,
+    each with its size) and the failure analysis where the task's markdown is at hand."""
     assert run.path is not None
     o, f = run.outcomes, run.findings
     oo = o[(o["task_id"] == r.task_id) & (o["variant"] == r.variant)]
+    oo = oo.assign(order=oo["stage"].map(lambda s: STAGES.index(s) if s in STAGES else len(STAGES)))
     ff = f[(f["task_id"] == r.task_id) & (f["variant"] == r.variant)]
     log_dir = run.path / "logs" / r.task_id / r.variant
-    logs = [(p.name, p.read_text(encoding="utf-8", errors="replace")[-20000:])
+    logs = [(p.name, _size(p.stat().st_size), p.read_text(encoding="utf-8", errors="replace"))
             for p in sorted(log_dir.glob("*.log"))] if log_dir.is_dir() else []
     text = analyze(run, task, r.variant) if task is not None and r.variant in task.responses else None
     return {
         "name": r.variant, "verdict": r.verdict,
         "worst": r.worst_severity if isinstance(r.worst_severity, str) else "-",
-        "outcomes": _table(oo[["stage", "round", "status", "reason", "duration_s"]], f"outcomes-{r.variant}",
-                           index=False),
+        "outcomes": _table(oo.sort_values(["round", "order"])[["stage", "round", "status", "reason", "duration_s"]],
+                           f"outcomes-{r.variant}", index=False),
         "findings": _table(ff[["severity", "stage", "rule_id", "message", "md_line", "round"]]
                            .sort_values(["severity", "stage"]), f"findings-{r.variant}", index=False),
         "n_findings": len(ff), "repairs": r.repairs if isinstance(r.repairs, list) else [], "logs": logs,
-        "analysis": Markup(md.render(text)) if text else None}
+        "analysis": Markup(md.render(text)) if text else None,
+        "analysis_title": "Failure analysis of the model's response" if r.variant == "model" else
+        f"Failure analysis of the {r.variant.upper() if r.variant == 'ideal' else r.variant} response "
+        "(the task's own answer, graded as a check of the harness and the task)"}
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
