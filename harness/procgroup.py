@@ -13,12 +13,14 @@ import os
 import signal
 import subprocess
 
-from .worker import procstat
+import psutil
 
 
 def descendants(pid: int) -> list[int]:
     """Every process under ``pid`` by parentage (children, their children, ...)."""
-    parents = procstat.parents()
+    parents = {}
+    for proc in psutil.process_iter(["ppid"]):
+        parents[proc.pid] = proc.info["ppid"]
     found, frontier = [], [pid]
     while frontier:
         kids = [p for p, pp in parents.items() if pp in frontier and p not in found]

@@ -1,35 +1,31 @@
-"""What a toolchain worker's process group uses, read from /proc and the cgroup: the harness
-side's view for the bounds it enforces on a worker (``workers.LocalWorker``)."""
+"""What a toolchain worker's process group uses (psutil) and the cgroup's OOM count: the harness
+side's view for the bounds it enforces on a worker (``workers.LocalWorker``). The worker's own
+side (``worker/procstat.py``) reads /proc itself: it runs in the toolchain's interpreter, stdlib only."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .worker import procstat
+import psutil
 
 
 def _rss_kb(pid: int) -> int:
     try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    except (OSError, ValueError, IndexError):
+        return psutil.Process(pid).memory_info().rss // 1024
+    except psutil.Error:
         return 0
 
 
 def _pss_kb(pid: int) -> int:
     """Proportional set size: shared (copy-on-write) pages counted once across a forked group.
 
-    Costly (~0.1 s for a warm worker, and it locks the target's memory map), so it is read only
-    when the cheap RSS sum is already over the bound."""
+    Costly (~0.1 s for a warm worker: psutil reads the smaps, which locks the target's memory
+    map), so it is read only when the cheap RSS sum is already over the bound."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+        return psutil.Process(pid).memory_full_info().pss // 1024
+    except (psutil.Error, AttributeError):  # AttributeError: a platform without PSS
+        return 0
 
 
 OOM_COUNTERS = (Path("/sys/fs/cgroup/memory.events"),  # cgroup v2
@@ -49,12 +45,24 @@ def oom_kills() -> int:
     return 0
 
 
+def group(pgid: int) -> list[int]:
+    """The live processes of a process group."""
+    out = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+                out.append(proc.pid)
+        except (OSError, psutil.Error):
+            continue
+    return out
+
+
 def group_usage(pgid: int, memory_kb: int | None = None, max_processes: int | None = None) -> tuple[int, int]:
-    """(memory in kB, process count) of a process group, from /proc.
+    """(memory in kB, process count) of a process group (psutil).
 
     Memory is the RSS sum, or the PSS sum when the RSS sum exceeds ``memory_kb`` (forked children
     share pages that RSS counts once per process). Over ``max_processes`` memory is not read."""
-    pids = procstat.group(pgid)
+    pids = group(pgid)
     if max_processes is not None and len(pids) > max_processes:
         return 0, len(pids)
     rss = sum(_rss_kb(p) for p in pids)

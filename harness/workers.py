@@ -20,6 +20,8 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, NoReturn, cast
 
+import psutil
+
 from .options import Limits
 from .procgroup import kill_group
 from .toolchain import Profile
@@ -80,9 +82,8 @@ class WorkerStartError(Exception):
 def _is_worker(pid: int) -> bool:
     """Whether ``pid`` is still a toolchain worker (not a reused pid): it may have left its group."""
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return str(WORKER_SCRIPT).encode() in fh.read()
-    except OSError:
+        return any(str(WORKER_SCRIPT) in arg for arg in psutil.Process(pid).cmdline())
+    except psutil.Error:
         return False
 
 
