@@ -60,15 +60,16 @@ RUN set -e; rm -f /usr/local/bin/.keep /opt/tf-plugins/.keep; \
 RUN ldconfig -p | grep -q libatomic.so.1 \
  || { apt-get update -q && apt-get install -y -q --no-install-recommends libatomic1 && rm -rf /var/lib/apt/lists/*; }
 
-# The harness: dependencies first (change rarely), then the source (changes often).
+# The harness: dependencies first (change rarely), then the source (changes often). Ray too: the
+# image is also a node of a Ray cluster (KubeRay head and worker pods run it; README "Ray backend").
 COPY pyproject.toml /opt/tapgrade/src/pyproject.toml
 RUN python3 -m venv /opt/tapgrade/venv \
- && python3 -c "import tomllib; print(chr(10).join(tomllib.load(open('/opt/tapgrade/src/pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+ && python3 -c "import tomllib; p = tomllib.load(open('/opt/tapgrade/src/pyproject.toml', 'rb'))['project']; print(chr(10).join(p['dependencies'] + p['optional-dependencies']['ray']))" > /tmp/requirements.txt \
  && /opt/tapgrade/venv/bin/pip install --quiet -r /tmp/requirements.txt && rm /tmp/requirements.txt
 COPY harness /opt/tapgrade/src/harness
 COPY graders /opt/tapgrade/src/graders
 RUN /opt/tapgrade/venv/bin/pip install --quiet --no-deps /opt/tapgrade/src \
- && /opt/tapgrade/venv/bin/python -c "from harness.schema_check import load_schema; from harness.toolchain import DEFAULT_PROFILE; load_schema(DEFAULT_PROFILE)" \
+ && /opt/tapgrade/venv/bin/python -c "from harness.schema_check import load_schema; from harness.toolchain import DEFAULT_PROFILE; load_schema(DEFAULT_PROFILE); import ray" \
  && /opt/tapgrade/venv/bin/harness toolchain check
 
 # Mount points of the docker backend (tmpfs run directory, read-only task bundles).

@@ -7,6 +7,8 @@ Grades the same corpus slice (both variants, every stage) twice with the real CL
     a fresh ``terraform init``, emulator and checkov process per variant, as the reference pipeline
     runs ``cdktf synth``, ``pylint`` and terraform per pull request (``terraform validate``, then
     ``plan``, each starting its own provider plugin);
+(r) ray (unless --no-ray): the warm workers in Ray actors (``--backend ray``), the cost of the
+    distributed path on one machine;
 (b) warm: the harness's warm workers (provider submodules imported on demand), the run's one
     shared lint process (it parses the modules the responses name while idle; a variant's lint
     overlaps its slot's terraform stages), checkov process and terraform init per provider set,
@@ -74,6 +76,10 @@ def main() -> None:
     ap.add_argument("--lean-cold", action="store_true",
                     help="also grade a leaner cold baseline (--cold-lean: static and lint in light processes, "
                          "as a bare pylint per pull request) and print its ratio too")
+    ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True,
+                    help="also grade the slice warm through the ray backend (a Ray instance the run starts on "
+                         "this machine, or --ray-address's cluster) and print its overhead against local warm")
+    ap.add_argument("--ray-address", default=None, help="a Ray cluster for the ray row (default: start one)")
     ap.add_argument("--warm-runs", type=int, default=3,
                     help="grade the warm side this many times and use the run with the median wall time: "
                          "the same warm run took 43 to 58 s here on one day (timed by hand)")
@@ -88,6 +94,9 @@ def main() -> None:
         runs = [("cold", cold_wall, cold), ("warm", warm_wall, warm)]
         if args.lean_cold:
             runs.insert(1, ("cold-lean", *grade("cold-lean", tasks, out, args.workers, ["--cold-lean"])))
+        if args.ray:  # warm workers in Ray actors: the distributed path's cost on one machine
+            address = ["--address", args.ray_address] if args.ray_address else []
+            runs.insert(len(runs) - 1, ("ray", *grade("ray", tasks, out, args.workers, ["--backend", "ray", *address])))
         n = len(warm.variants)
         rows = []
         for label, wall, run in runs:
@@ -118,6 +127,10 @@ def main() -> None:
                   f"{len(f_cold - f_warm)} only {label}, {len(f_warm - f_cold)} only warm)")
             print(f"byte-identical synthesized JSON ({label} vs warm): {artifacts(run) == artifacts(warm)} "
                   f"({len(artifacts(warm))} stacks)")
+            if label == "ray":
+                print(f"ray backend overhead against local warm (wall time): {row[1] / warm_wall - 1:+.1%} (goal: "
+                      "at most +10%; each actor runs its own lint, checkov and terraform init, where the local "
+                      "backend's slots share one of each)")
         split = warm.outcomes.groupby("stage")["duration_s"].sum()
         total = float(warm.variants["wall_s"].astype(float).sum())
         print("\nwarm run, time per stage (sum over variants, seconds; lint runs in the shared lint process "

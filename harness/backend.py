@@ -68,6 +68,9 @@ class Slot(ABC):
 
 class Backend(ABC):
     name: ClassVar[str] = ""
+    # Grade the largest responses first (a cluster's slots then end together rather than one long
+    # variant starting last); local and docker keep the tasks' order, which the plain log follows.
+    largest_first: ClassVar[bool] = False
 
     def __init__(self, profile: Profile, store: RunStore, opts: EngineOptions, tasks: list[Task]):
         self.profile, self.store, self.opts, self.tasks = profile, store, opts, tasks

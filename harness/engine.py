@@ -24,9 +24,9 @@ from .bundles import Task
 from .contract import Entry, choose_entry
 from .errors import RunFatal
 from .options import EngineOptions
-from .prepare import input_hash, prepare, variant_env
-from .records import Records, VariantResult, records
-from .result import infra_result
+from .prepare import input_hash
+from .records import Records, VariantResult
+from .result import infra_variant
 from .runstore import RunStore
 from .toolchain import Profile
 
@@ -92,10 +92,8 @@ def harness_fault(slot: backends.Slot, store: RunStore, profile: Profile, task: 
     with contextlib.suppress(Exception):
         slot.retire()
     last = trace.strip().splitlines()[-1][:300]
-    work = store.root / "workspaces" / f"_fault{slot.index}"
-    prep = prepare(task, variant, entry, profile, work, log_dir, variant_env(task, created_at))
-    result = infra_result(prep, f"harness error: {last} (see harness-error.log)", store.artifact_dir(task.id, variant))
-    return result, records(result, store.run_id)
+    return infra_variant(store, profile, task, variant, entry, created_at,
+                         f"harness error: {last} (see harness-error.log)", f"_fault{slot.index}")
 
 
 @dataclass
@@ -157,9 +155,12 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     batch = _Batch(store, profile, meta.get("created_at") or meta.get("started_at", "1970-01-01T00:00:00+00:00"),
                    stop or threading.Event(), on_result)
     todo = pending_jobs(tasks, variants, store, profile, opts.rerun, opts.retry_errors)[0]
+    backend_cls = backends.get(opts.backend)
+    if backend_cls.largest_first:
+        todo.sort(key=lambda job: -_size(*job))
     for job in todo:
         batch.jobs.put(job)
-    backend = backends.get(opts.backend)(profile, store, opts, tasks)
+    backend = backend_cls(profile, store, opts, tasks)
     slots = backend.slots()
     log.info("run %s: %d variant(s) to grade on the %s backend, %d slot(s), %s execution", store.run_id, len(todo),
              opts.backend, len(slots), opts.execution.name)
@@ -177,6 +178,14 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     if not opts.keep_workspaces:
         shutil.rmtree(store.root / "workspaces", ignore_errors=True)
     return batch.results
+
+
+def _size(task: Task, variant: str) -> int:
+    """How much a variant has to grade: its response's bytes (the reference's files for it)."""
+    if variant in task.responses:
+        return task.responses[variant].stat().st_size
+    root = task.reference_dir
+    return sum(p.stat().st_size for p in root.rglob("*.py")) if root is not None else 0
 
 
 def _wait(threads: list[threading.Thread], slots: list[backends.Slot], backend: backends.Backend,

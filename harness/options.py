@@ -68,6 +68,16 @@ class ContainerOptions:
     variant_timeout_s: float = 1800.0  # whole variant, host side: the container's own limits come first
 
 
+@dataclass
+class RayOptions:
+    """The ray backend: which cluster, and what each slot (an actor) asks of a node."""
+
+    address: str | None = None  # None: a Ray instance of this process; "auto", "host:port" or "ray://host:port"
+    slot_cpus: float = 1.0
+    slot_memory_mb: int | None = None  # Ray's memory resource per actor; default: the worker bound + 2 GB
+    variant_timeout_s: float = 1800.0  # whole variant, driver side: the worker's own limits come first
+
+
 @dataclass(frozen=True)
 class Execution:
     """How variants' code is executed: the harness's warm way, or a benchmark baseline. Each
@@ -115,6 +125,7 @@ class EngineOptions:
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
     backend: str = "local"  # a name in the backend registry (harness/backends)
     container: ContainerOptions = field(default_factory=ContainerOptions)  # container backends
+    ray: RayOptions = field(default_factory=RayOptions)  # the ray backend
 
 
 def to_dict(obj: Any) -> dict:

@@ -9,8 +9,12 @@ from pathlib import Path
 
 from graders.classify import classify
 
-from .prepare import Prepared, md_lines
-from .records import Finding, RepairRecord, StageOutcome, VariantResult, portable
+from .bundles import Task
+from .contract import Entry
+from .prepare import Prepared, md_lines, prepare, variant_env
+from .records import Finding, Records, RepairRecord, StageOutcome, VariantResult, portable, records
+from .runstore import RunStore
+from .toolchain import Profile
 from .worker.tapgrade_stages import CHAIN, WORKER_STAGES
 
 
@@ -101,3 +105,13 @@ def infra_result(prep: Prepared, message: str, artifact_dir: Path) -> VariantRes
     """A variant the harness could not grade (its backend failed it twice, or a harness fault):
     extraction as done, every worker stage an infra error, no code judged."""
     return finish(prep, worker_outcomes(prep, [], infra=message), [], [], artifact_dir)
+
+
+def infra_variant(store: RunStore, profile: Profile, task: Task, variant: str, entry: Entry, created_at: str,
+                  message: str, work: str) -> tuple[VariantResult, Records]:
+    """``infra_result`` and its records for a variant graded nowhere (a remote slot gave no
+    answer twice, or the harness raised): extracted here into ``workspaces/<work>``, no code run."""
+    prep = prepare(task, variant, entry, profile, store.root / "workspaces" / work, store.log_dir(task.id, variant),
+                   variant_env(task, created_at))
+    result = infra_result(prep, message, store.artifact_dir(task.id, variant))
+    return result, records(result, store.run_id)

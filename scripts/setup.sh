@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,ray]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/harness toolchain install
 # Headless Chromium renders the HTML report in its test; Debian's package where we may install it.
 if ! command -v chromium >/dev/null 2>&1; then

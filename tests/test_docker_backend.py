@@ -26,6 +26,7 @@ from harness import image
 from harness.backends.docker import LABEL, unpack
 from harness.results import load_run
 
+from .agree import assert_same
 from .conftest import CORPUS, EXTRA, HARNESS, SLICE, TASKS, corpus_part, run_cli, stack_md, write_task
 
 pytestmark = [pytest.mark.toolchain, pytest.mark.docker]
@@ -37,35 +38,6 @@ def _containers(run_id: str) -> list:
     return image.client().api.containers(all=True, filters={"label": f"{LABEL}.run={run_id}"})
 
 
-def _keyed(run) -> tuple[list, list, list]:
-    f = run.findings
-    findings = sorted(map(tuple, f[["task_id", "variant", "stage", "rule_id", "severity", "message", "file",
-                                    "line"]].astype(str).values.tolist()))
-    o = run.outcomes
-    outcomes = sorted(map(tuple, o[["task_id", "variant", "stage", "status", "round"]].astype(str).values.tolist()))
-    verdicts = sorted(map(tuple, run.variants[["task_id", "variant", "verdict"]].values.tolist()))
-    return findings, outcomes, verdicts
-
-
-def _stacks(run) -> dict[str, bytes]:
-    return {str(p.relative_to(run.path / "artifacts")): p.read_bytes()
-            for task in set(run.variants.task_id) for p in (run.path / "artifacts" / task).rglob("cdk.tf.json")}
-
-
-def _assert_same(local_runs: list, docker_run) -> None:
-    local = [_keyed(r) for r in local_runs]
-    want = tuple(sorted(sum((k[i] for k in local), [])) for i in range(3))
-    got = _keyed(docker_run)
-    assert got[2] == want[2], "verdicts differ"
-    assert got[1] == want[1], "stage outcomes differ"
-    assert got[0] == want[0], "findings differ"
-    assert not (docker_run.outcomes.status == "infra-error").any()
-    stacks = {}
-    for r in local_runs:
-        stacks.update(_stacks(r))
-    assert stacks and _stacks(docker_run) == stacks, "synthesized stacks are not byte-identical"
-
-
 def test_examples_grade_the_same_in_docker_and_locally(examples_run, grading_image, tmp_path) -> None:
     _, local = examples_run
     proc = run_cli("run", str(TASKS), "--backend", "docker", "--out", str(tmp_path), "--run-id", "docker-examples",
@@ -73,7 +45,7 @@ def test_examples_grade_the_same_in_docker_and_locally(examples_run, grading_ima
     assert proc.returncode == 0, proc.stderr + proc.stdout
     run = load_run(tmp_path / "docker-examples")
     assert run.meta["backend"] == "docker"
-    _assert_same([local], run)
+    assert_same([local], run)
     assert not _containers("docker-examples")
 
 
@@ -86,7 +58,7 @@ def test_corpus_slice_grades_the_same_in_docker_and_locally(slice_run, docker_mi
     assert proc.returncode == 0, proc.stderr + proc.stdout
     run = corpus_part(docker_mixed_run, SLICE + EXTRA)
     assert len(set(run.variants.task_id)) == 10
-    _assert_same([local, load_run(tmp_path / "local-extra")], run)
+    assert_same([local, load_run(tmp_path / "local-extra")], run)
 
 
 def _failure(run, task: str) -> tuple[str, str, str, str]:

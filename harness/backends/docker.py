@@ -30,9 +30,8 @@ from ..contract import Entry
 from ..image import LABEL, ImageError, client
 from ..image import check as image_check
 from ..options import ContainerOptions, EngineOptions, to_dict
-from ..prepare import prepare, variant_env
-from ..records import Records, VariantResult, records, result_from_records
-from ..result import infra_result
+from ..records import Records, VariantResult, result_from_records
+from ..result import infra_variant
 from ..runstore import RunStore
 from ..terraform import Detection
 from ..toolchain import Profile
@@ -261,8 +260,5 @@ class ContainerSlot(Slot):
     def _infra_result(self, task: Task, variant: str, entry: Entry, created_at: str,
                       message: str) -> tuple[VariantResult, Records]:
         """Twice no answer: an infra error of this variant (harness-side extraction only, no code run)."""
-        work = self.store.root / "workspaces" / f"_docker{self.index}"
-        prep = prepare(task, variant, entry, self.profile, work, self.store.log_dir(task.id, variant),
-                       variant_env(task, created_at))
-        result = infra_result(prep, f"docker backend: {message}", self.store.artifact_dir(task.id, variant))
-        return result, records(result, self.store.run_id)
+        return infra_variant(self.store, self.profile, task, variant, entry, created_at, f"docker backend: {message}",
+                             f"_docker{self.index}")

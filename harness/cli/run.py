@@ -18,7 +18,7 @@ from .. import __version__, backends, toolchain
 from ..bundles import BundleError, Task, discover
 from ..engine import default_workers, pending_jobs, run_batch
 from ..image import DEFAULT_TAG
-from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions
+from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions, RayOptions
 from ..records import VariantResult
 from ..reports.summary import gate_failed, print_summary
 from ..results import load_run
@@ -27,6 +27,7 @@ from ..worker.tapgrade_stages import CHAIN, STAGES
 from .common import console, err
 from .display import choose, plain_progress
 from .run_options import (
+    Address,
     Backend,
     Checkov,
     Cold,
@@ -85,6 +86,7 @@ def run(
     image: Image = DEFAULT_TAG,
     container_memory_mb: ContainerMemoryMb = None,
     container_cpus: ContainerCpus = 1.0,
+    address: Address = None,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = _tasks(paths, task or [], limit)
@@ -92,7 +94,7 @@ def run(
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
                          limits=_limits(memory_mb, stage_timeout), rerun=rerun, retry_errors=retry_errors,
-                         execution=execution, backend=backend,
+                         execution=execution, backend=backend, ray=RayOptions(address=address),
                          plan=PlanOptions(deploy=deploy, checkov=checkov, reference=reference, timeout_s=terraform_timeout,
                                           reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
                          container=ContainerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus))

@@ -91,7 +91,12 @@ Backend = Annotated[str, typer.Option(callback=_backend_name,
                                       help="Where the responses' code runs, a name in the backend registry: "
                                            "local (toolchain processes on this machine), docker (one hardened "
                                            "grading container per worker: no network, read-only root, "
-                                           "memory/CPU/pids limits; see `harness image`).")]
+                                           "memory/CPU/pids limits; see `harness image`), ray (one actor per "
+                                           "worker on a Ray cluster, each holding a warm toolchain worker; "
+                                           "see --address).")]
+Address = Annotated[str | None, typer.Option(help="ray backend: the cluster to join (auto, host:port, or "
+                                                  "ray://host:port for Ray Client); default: start a Ray "
+                                                  "instance on this machine for the run.", show_default=False)]
 Image = Annotated[str, typer.Option(help="Grading image of a container backend.")]
 ContainerMemoryMb = Annotated[int | None, typer.Option(help="Container backends: memory limit of each "
                                                             "container (default: --memory-mb + 2048).")]

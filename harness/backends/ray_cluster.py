@@ -1,0 +1,225 @@
+"""The ray backend: each worker slot is a Ray actor on some node of a cluster, holding a warm
+toolchain worker there (``ray_actor.SlotActor``, the local backend's ``WorkerSlot`` inside).
+
+The engine is unchanged: it pulls variants (largest first, so a long one does not start last) and
+calls ``RaySlot.grade``, which sends the variant to its actor and writes what comes back (records,
+a tar of logs and artifacts) into the run store on this machine, as the docker backend does; so
+progress, cache, resume and interrupt are the local backend's. Task bundles travel through Ray's
+object store: the driver packs each task once (``ray.put``) and a node unpacks it once, so the
+nodes need no shared file system (a KubeRay pod has none) and an edited bundle is a new object.
+
+Faults: an actor or node that dies mid-variant (``RayActorError``), or a variant that overruns the
+driver's timeout, kills that actor; the variant is tried again on a fresh actor (Ray places it on
+any node with room) and after a second failure recorded as an infra error; the run goes on.
+Ctrl-C / SIGTERM kills every actor of the run (``ray.kill``), and a Ray instance the run started
+itself is shut down with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import tarfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..backend import Backend, BackendUnavailable, Preflight, Slot
+from ..bundles import Task
+from ..contract import Entry
+from ..options import EngineOptions, RayOptions, to_dict
+from ..records import Records, VariantResult, result_from_records
+from ..result import infra_variant
+from ..runstore import RunStore
+from ..terraform import Detection
+from ..toolchain import Profile
+from . import register
+from .containers import rewrite_paths, unpack
+
+log = logging.getLogger(__name__)
+MB = 1024 * 1024
+_STARTED: list[bool] = []  # a Ray instance this process started (ended with the run)
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        raise BackendUnavailable("ray backend: Ray is not installed here (pip install 'tapgrade[ray]')") from None
+    return ray
+
+
+def connect(opts: RayOptions) -> None:
+    """Join the cluster ``opts.address`` names, or start a Ray instance on this machine (which
+    ``disconnect`` ends)."""
+    ray = _ray()
+    if ray.is_initialized():
+        return
+    try:
+        if opts.address:
+            ray.init(address=opts.address, log_to_driver=False, logging_level=logging.WARNING)
+        else:
+            ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            _STARTED.append(True)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise BackendUnavailable(f"ray backend: cannot reach the Ray cluster at {opts.address or 'a local instance'}: "
+                                 f"{str(exc).splitlines()[0]}") from None
+
+
+def disconnect() -> None:
+    """Leave the cluster; a Ray instance this process started ends with it."""
+    ray = _ray()
+    if ray.is_initialized():
+        ray.shutdown()
+    _STARTED.clear()
+
+
+def node_checks() -> list[dict]:
+    """The toolchain and terraform of every alive node, checked on the node itself."""
+    ray = _ray()
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from .ray_actor import node_check
+
+    remote = ray.remote(num_cpus=0)(node_check)
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    refs = [remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote()
+            for n in nodes]
+    return ray.get(refs, timeout=300)
+
+
+@register("ray")
+class RayBackend(Backend):
+    """One Ray actor per slot, anywhere on the cluster."""
+
+    largest_first = True
+
+    @classmethod
+    def preflight(cls, opts: EngineOptions, profile: Profile) -> Preflight:
+        ray = _ray()
+        connect(opts.ray)
+        checks = node_checks()
+        problems = [f"{c['host']}: {p}" for c in checks for p in c["problems"]]
+        if problems:
+            raise BackendUnavailable("ray backend: a node cannot grade (run `harness toolchain install` there): "
+                                     + "; ".join(problems))
+        without = sorted({c["host"] for c in checks if not c["has_terraform"]})
+        warnings = [f"ray backend: no terraform on {', '.join(without)}: plan and deploy are skipped for "
+                    "the variants graded there"] if without else []
+        return Preflight(toolchain={"ray": ray.__version__, "nodes": len(checks), **checks[0]["versions"]},
+                         terraform=Detection(None, "detected on each node: " + "; ".join(
+                             sorted({f"{c['host']}: {c['terraform']}" for c in checks}))),
+                         checkov=(True, "on each node") if opts.plan.checkov else (False, "not requested"),
+                         warnings=warnings)
+
+    def __init__(self, profile: Profile, store: RunStore, opts: EngineOptions, tasks: list[Task]):
+        super().__init__(profile, store, opts, tasks)
+        connect(opts.ray)
+        self.bundles: dict[str, tuple[Any, str]] = {}  # task root -> (object ref, digest)
+        self.lock = threading.Lock()
+
+    def bundle(self, task: Task) -> tuple[Any, str]:
+        """The task's bundle in the object store (put once per run) and its content digest."""
+        key = str(Path(task.root).resolve())
+        with self.lock:
+            if key not in self.bundles:
+                buf = io.BytesIO()
+                with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                    tar.add(key, arcname=Path(key).name)
+                data = buf.getvalue()
+                self.bundles[key] = (_ray().put(data), hashlib.sha256(data).hexdigest()[:16])
+            return self.bundles[key]
+
+    def slots(self) -> list[Slot]:
+        return [RaySlot(i, self) for i in range(max(1, self.opts.workers))]
+
+    def close(self) -> dict:
+        nodes = len([n for n in _ray().nodes() if n.get("Alive")])
+        disconnect()
+        return {"ray": {"address": self.opts.ray.address or "started for the run", "nodes": nodes}}
+
+    def interrupt(self) -> None:
+        """After every slot killed its actor: leave the cluster (ending a Ray instance of our own)."""
+        disconnect()
+
+
+class RaySlot(Slot):
+    """A worker seat whose worker lives in a Ray actor."""
+
+    def __init__(self, index: int, backend: RayBackend):
+        self.index, self.backend = index, backend
+        self.store, self.opts = backend.store, backend.opts
+        self.actor: Any = None
+        self.starts = 0
+        self.killed = False
+
+    def ensure(self, created_at: str) -> Any:
+        if self.actor is not None:
+            return self.actor
+        if self.killed:
+            raise RuntimeError("run interrupted")
+        ray = _ray()
+        from .ray_actor import SlotActor
+
+        ropts = self.opts.ray
+        memory = (ropts.slot_memory_mb or self.opts.limits.memory_mb + 2048) * MB
+        self.starts += 1
+        cls = ray.remote(SlotActor).options(num_cpus=ropts.slot_cpus, memory=memory, max_restarts=0,
+                                            name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}")
+        self.actor = cls.remote(self.index, self.store.run_id, created_at, to_dict(self.opts))
+        info = ray.get(self.actor.ready.remote(), timeout=self.opts.limits.ready_timeout_s)
+        log.info("slot %s: actor #%d on %s (pid %s)", self.index, self.starts, info["host"], info["pid"])
+        return self.actor
+
+    def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
+              stop: threading.Event) -> tuple[VariantResult, Records] | None:
+        ray = _ray()
+        from ray.exceptions import GetTimeoutError, RayActorError, WorkerCrashedError
+
+        ref, digest = self.backend.bundle(task)
+        last = ""
+        for _attempt in range(2):
+            if stop.is_set():
+                return None
+            try:
+                actor = self.ensure(created_at)
+                out = ray.get(actor.grade.remote(ref, digest, Path(task.root).resolve().name, variant),
+                              timeout=self.opts.ray.variant_timeout_s)
+            except (RayActorError, WorkerCrashedError, GetTimeoutError) as exc:
+                last = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                log.warning("slot %s: actor lost on %s/%s (%s); %s", self.index, task.id, variant, last,
+                            "retrying on a fresh actor" if _attempt == 0 else "recording an infra error")
+                self._drop()
+                continue
+            recs = rewrite_paths(out["records"], out["run_root"], str(self.store.root))
+            unpack(out["files"], self.store.root)
+            return result_from_records(recs), recs
+        if stop.is_set():
+            return None
+        return infra_variant(self.store, self.backend.profile, task, variant, entry, created_at,
+                             f"ray backend: the actor died or gave no answer twice ({last})", f"_ray{self.index}")
+
+    def _drop(self) -> None:
+        actor, self.actor = self.actor, None
+        if actor is not None:
+            try:
+                _ray().kill(actor, no_restart=True)
+            except Exception:  # noqa: BLE001 - already gone with its node
+                log.debug("actor of slot %s already gone", self.index, exc_info=True)
+
+    def retire(self) -> None:
+        """Nothing to drop: the slot in the actor keeps or replaces its worker as the local one does."""
+
+    def close(self) -> None:
+        if self.actor is not None:
+            try:
+                files = _ray().get(self.actor.close.remote(), timeout=120)
+                unpack(files, self.store.root)
+            except Exception:  # noqa: BLE001 - a lost actor has no logs to give back
+                log.debug("closing the actor of slot %s", self.index, exc_info=True)
+        self._drop()
+
+    def kill(self) -> None:
+        self.killed = True
+        self._drop()
