@@ -76,6 +76,8 @@ def main() -> None:
     ap.add_argument("--lean-cold", action="store_true",
                     help="also grade a leaner cold baseline (--cold-lean: static and lint in light processes, "
                          "as a bare pylint per pull request) and print its ratio too")
+    ap.add_argument("--cold", action=argparse.BooleanOptionalAction, default=True,
+                    help="grade the cold baseline (--no-cold: only warm and ray, for the ray overhead)")
     ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True,
                     help="also grade the slice warm through the ray backend (a Ray instance the run starts on "
                          "this machine, or --ray-address's cluster) and print its overhead against local warm")
@@ -87,11 +89,11 @@ def main() -> None:
     tasks = args.tasks.split(",")
     with tempfile.TemporaryDirectory(prefix="tapgrade-bench-") as tmp:
         out = Path(tmp)
-        cold_wall, cold = grade("cold", tasks, out, args.workers, ["--cold"])
+        cold_wall, cold = grade("cold", tasks, out, args.workers, ["--cold"]) if args.cold else (0.0, None)
         warms = sorted((grade(f"warm{i + 1}", tasks, out, args.workers, []) for i in range(max(1, args.warm_runs))),
                        key=lambda wr: wr[0])
         warm_wall, warm = warms[len(warms) // 2]
-        runs = [("cold", cold_wall, cold), ("warm", warm_wall, warm)]
+        runs = [("cold", cold_wall, cold), ("warm", warm_wall, warm)] if args.cold else [("warm", warm_wall, warm)]
         if args.lean_cold:
             runs.insert(1, ("cold-lean", *grade("cold-lean", tasks, out, args.workers, ["--cold-lean"])))
         if args.ray:  # warm workers in Ray actors: the distributed path's cost on one machine
@@ -108,8 +110,9 @@ def main() -> None:
         ran = [s for s in STAGES if s in set(warm.outcomes["stage"])]
         print(f"slice: {len(tasks)} tasks x 2 variants = {n} variants, {args.workers} workers, same stages "
               f"({', '.join(ran)}, repair rounds); terraform: {warm.meta.get('terraform', {}).get('detail')}")
-        print(f"warm runs (wall s): {', '.join(f'{w:.1f}' for w, _ in warms)}; the median run is the warm row; "
-              f"ratio against the fastest {cold_wall / warms[0][0]:.1f}x, the slowest {cold_wall / warms[-1][0]:.1f}x\n")
+        print(f"warm runs (wall s): {', '.join(f'{w:.1f}' for w, _ in warms)}; the median run is the warm row"
+              + (f"; ratio against the fastest {cold_wall / warms[0][0]:.1f}x, the slowest "
+                 f"{cold_wall / warms[-1][0]:.1f}x" if args.cold else "") + "\n")
         print("| pipeline | wall s | variants/min | median s/variant | p95 s/variant | peak MB per worker "
               "| peak MB lint process |")
         print("|---|---|---|---|---|---|---|")

@@ -60,7 +60,9 @@ def connect(opts: RayOptions) -> None:
         if opts.address:
             ray.init(address=opts.address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            ray.init(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            # "local": a new instance even when Ray remembers another cluster (/tmp/ray's
+            # ray_current_cluster, RAY_ADDRESS), which a bare ray.init() would try to join.
+            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             _STARTED.append(True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise BackendUnavailable(f"ray backend: cannot reach the Ray cluster at {opts.address or 'a local instance'}: "
