@@ -106,7 +106,7 @@ def reproduce(kept: Kept) -> dict[str, str]:
     """For each stage, the shell command that runs it by hand on the kept workspace (or how to)."""
     req, ws = kept.request, kept.workspace
     profile = toolchain.DEFAULT_PROFILE
-    env = {**profile.env(), **{k: v for k, v in req["env"].items()}}
+    env = {**profile.env(), **req["env"]}
     python = str(profile.python)
     run_entry = f"cd {shlex.quote(str(ws))} && {_env_line(env)} {python} {shlex.quote(req['entry'])}"
     cmds = {s: run_entry + f"   # {s}: the task's entry point imports, constructs and synthesizes the stack"
