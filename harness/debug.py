@@ -149,7 +149,11 @@ def rerun_stage(kept: Kept, stage: str, log_path: Path) -> list[dict]:
                          "the others are printed as commands")
     stages = list(CHAIN[:CHAIN.index(stage) + 1]) if stage in CHAIN else [stage]
     request = {**kept.request, "stages": stages, "blocked": None}
-    worker = LocalWorker(toolchain.DEFAULT_PROFILE, log_path, kept.workspace, Limits())
+    # As a warm run's slot starts it: provider submodules on demand and the machine's jsii package
+    # cache, so one stage costs seconds, not the whole provider's import and unpacking.
+    profile = toolchain.DEFAULT_PROFILE
+    worker = LocalWorker(profile, log_path, kept.workspace, Limits(), lazy_provider=WARM.lazy_provider,
+                         jsii_cache=profile.jsii_cache)
     try:
         worker.start()
         events, _done = worker.grade(request, count=False)

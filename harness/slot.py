@@ -3,8 +3,9 @@
 The slot starts its worker lazily (a batch with no runnable code pays no toolchain load),
 recycles it after ``recycle_after`` variants, on memory growth, or when the worker reports
 leftover state, and replaces it after a timeout, a crash or a change to the toolchain. A variant
-whose worker died is retried once in a fresh worker; a second failure is the variant's own (a hang
-or crash of model code is a finding, not a harness failure), and lint still runs in a fresh worker.
+whose worker died is retried once in a fresh worker if that worker had served an earlier variant
+(which may have spoilt it); a failure in a fresh worker is the variant's own (a hang or crash of
+model code is a finding, not a harness failure), and lint still runs in a fresh worker.
 The local backend's slots are these; in the docker backend each container runs one
 (``slot_server``).
 """
@@ -161,7 +162,8 @@ class WorkerSlot(Slot):
         return first, self.lint_pool.submit(lint, prep, lint_request).result
 
     def run(self, prep: Prepared, request: dict, round_: int = 0) -> list[StageOutcome]:
-        """Outcomes of the request's stages; a dead worker is replaced and the request retried once."""
+        """Outcomes of the request's stages; a dead worker is replaced (and the request retried once if an
+        earlier variant may have spoilt it)."""
         if self.opts.execution.process_per_stage_group:
             out: list[StageOutcome] = []
             groups = [[s for s in request["stages"] if s == "static"],
@@ -185,13 +187,20 @@ class WorkerSlot(Slot):
         last: WorkerFailure | None = None
         for _attempt in range(2):
             try:
-                events, done = self.ensure(lint_only).grade(request, count=last_of_variant)
+                worker = self.ensure(lint_only)
+                # A worker that served no earlier variant cannot have been spoilt by one: its
+                # failure is this response's own, and a second fresh worker would only repeat it
+                # (a hang costs its timeout once, not twice).
+                fresh = worker.served == 0
+                events, done = worker.grade(request, count=last_of_variant)
             except WorkerStartError as exc:
                 self.worker = None
                 return worker_outcomes(prep, [], infra=str(exc), stages=stages, round_=round_)
             except WorkerFailure as exc:
                 self.worker = None  # already killed
                 last = exc
+                if fresh:
+                    break
                 continue
             w = self.worker
             assert w is not None

@@ -213,11 +213,15 @@ def start_hostile_run(tmp: Path, corpus: list[str], extra: list[Path], backend: 
     return finish
 
 
-def corpus_part(run, tasks: list[str]):
-    """The rows of ``run`` that belong to ``tasks`` (a mixed run's corpus variants)."""
+def corpus_part(run, tasks: list[str], variants: list[str] | None = None):
+    """The rows of ``run`` that belong to ``tasks`` (a mixed run's corpus variants), and to
+    ``variants`` if given."""
     from harness.results import Run
 
-    keep = lambda df: df[df["task_id"].isin(tasks)].reset_index(drop=True)  # noqa: E731
+    def keep(df):
+        rows = df["task_id"].isin(tasks) & (df["variant"].isin(variants) if variants is not None else True)
+        return df[rows].reset_index(drop=True)
+
     return Run(run.meta, keep(run.outcomes), keep(run.findings), keep(run.variants), run.errors, run.path)
 
 

@@ -5,22 +5,22 @@ the rest."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
 
-from .conftest import CORPUS, run_cli
+from .conftest import run_cli
 
 pytestmark = pytest.mark.toolchain
 MISSING = "cannot import name 'S3BucketReplicationConfiguration'"
 
 
 @pytest.fixture(scope="module")
-def debugged(toolchain_ready, tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    proc = run_cli("run", str(CORPUS / "Pr7427"), "--variant", "model", "--out", str(out), "--run-id", "r")
-    assert proc.returncode == 0, proc.stderr
-    run_dir = out / "r"
+def debugged(slice_run, tmp_path_factory):
+    """A copy of the corpus-slice run (it graded Pr7427), debugged: the copy gains the re-grade."""
+    run_dir = tmp_path_factory.mktemp("runs") / "r"
+    shutil.copytree(slice_run[1].path, run_dir)
     before = (run_dir / "variants.jsonl").read_text().count("\n")
     proc = run_cli("debug", str(run_dir), "Pr7427")
     assert proc.returncode == 0, proc.stderr + proc.stdout
