@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Protocol
 
@@ -35,7 +35,7 @@ class Seat(Protocol):
     profile: Profile
     opts: EngineOptions
     store: RunStore
-    reference_cache: dict[str, ReferenceStacks]  # the references this seat synthesized, by input hash
+    reference_cache: MutableMapping[str, ReferenceStacks]  # the references this seat synthesized, by input hash
     workspace: Path  # where the variant's files are written (one directory per slot)
     tools: PlanTools  # terraform, the emulator, checkov: the stages after synth
 

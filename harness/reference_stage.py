@@ -11,7 +11,7 @@ and ideal of one task pay it once. Its logs go beside the variant's, under ``ref
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +34,7 @@ class Seat(Protocol):
     opts: EngineOptions
     store: RunStore
     workspace: Path
-    reference_cache: dict[str, ReferenceStacks]
+    reference_cache: MutableMapping[str, ReferenceStacks]
 
     def first_round(self, prep: Prepared, env: dict[str, str]
                     ) -> tuple[list[StageOutcome], Callable[[], list[StageOutcome]] | None]: ...

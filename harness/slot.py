@@ -17,7 +17,7 @@ import logging
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
@@ -56,7 +56,7 @@ class WorkerSlot(Slot):
     def __init__(self, index: int | str, profile: Profile, store: RunStore, opts: EngineOptions,
                  lint_seat: Linter | None = None, lint_only: bool = False,
                  checkov: CheckovRunner | None = None, inits: Inits | None = None,
-                 references: dict[str, ReferenceStacks] | None = None):
+                 references: MutableMapping[str, ReferenceStacks] | None = None):
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
         self.lint_seat, self.lint_only = lint_seat, lint_only
         self.worker: LocalWorker | None = None
@@ -79,7 +79,7 @@ class WorkerSlot(Slot):
         self.lint_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slot{index}-lint")
         # The references synthesized for the reference stage (input hash -> stacks): this slot's, or
         # the run's when the backend shares one among its slots.
-        self.reference_cache: dict[str, ReferenceStacks] = {} if references is None else references
+        self.reference_cache: MutableMapping[str, ReferenceStacks] = {} if references is None else references
 
     def ensure(self, lint_only: bool | None = None) -> LocalWorker:
         if self.worker is None or not self.worker.alive:

@@ -2,8 +2,9 @@
 here with Ray's own ``ray start`` (one CPU each, so the two slots' actors land one per node).
 
 The examples and a corpus slice grade through it exactly as locally (findings, outcomes, verdicts,
-byte-identical stacks); an actor's process killed mid-variant costs a retry on a fresh actor, not a
-result; Ctrl-C leaves no actor and no toolchain worker behind.
+byte-identical stacks), the slots of a node sharing its lint process; an actor's process killed
+mid-variant costs a retry on a fresh actor, not a result; Ctrl-C leaves no actor (slot or node
+services) and no toolchain worker behind.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def ray_cluster():
 
 
 def _actors() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [""])[0].startswith("ray::SlotActor")]
+    """The run's actors: slots and nodes' services."""
+    return [p for p in psutil.process_iter(["cmdline"])
+            if (p.info["cmdline"] or [""])[0].startswith(("ray::SlotActor", "ray::NodeServices"))]
 
 
 def _our_workers() -> list[psutil.Process]:
@@ -123,6 +126,10 @@ def test_a_corpus_slice_grades_the_same_on_ray_as_locally(slice_run, ray_cluster
     assert run.meta["backend"] == "ray" and run.meta["ray"]["nodes"] == 2
     assert_same([corpus_part(local, SLICE3)], run)
     assert err.count(": actor #1 on ") == 2  # one actor per slot, each started once
+    # the slots of a node share its one lint process (and checkov, inits): one per node here
+    logs = sorted(p.name for p in (run.path / "logs" / "_workers").iterdir())
+    assert len({n.rsplit("-", 1)[0] for n in logs if n.startswith("slotlint-node-")}) == 2, logs
+    assert run.meta["lint_warmup"]["modules"] > 0 and run.meta["lint_peak_rss_kb"] > 0
 
 
 def test_an_actor_killed_mid_variant_is_retried_and_the_examples_grade_the_same(examples_run, ray_cluster,

@@ -92,11 +92,12 @@ class LintSeat:
     astroid reads source, it does not import it) parses each module once per run. Requests are
     served one at a time; a crash or timeout is retried once in a fresh process, as in a slot."""
 
-    def __init__(self, profile: Profile, store: RunStore, opts: EngineOptions):
+    def __init__(self, profile: Profile, store: RunStore, opts: EngineOptions, name: str = "lint"):
         # It runs no response code, so the per-variant recycling rule is relaxed tenfold: the
         # memory bound still holds; each restart parses the provider modules again.
         relaxed = replace(opts, recycle_after=opts.recycle_after * 10)
-        self.seat = WorkerSlot("lint", profile, store, relaxed, lint_only=True)
+        self.name = name  # its logs: logs/_workers/slot<name>-<n>.log and <name>-warmup/
+        self.seat = WorkerSlot(name, profile, store, relaxed, lint_only=True)
         self.lock = threading.Lock()
         self.waiting = 0  # variants' lint requests queued for the lock: the warm-up gives way
         self.count_lock = threading.Lock()
@@ -125,7 +126,7 @@ class LintSeat:
         """Parse ``modules`` while no variant waits (see ``lint_warmup``); stops on close, on a
         worker failure (the next variant starts a fresh process) or at half the memory bound."""
         root = self.seat.workspace.parent / "_lint_warmup"
-        log_dir = self.seat.store.root / "logs" / "_workers" / "lint-warmup"
+        log_dir = self.seat.store.root / "logs" / "_workers" / f"{self.name}-warmup"
         log_dir.mkdir(parents=True, exist_ok=True)  # lint.log: the throwaway file's messages, per batch
         for chunk in lint_warmup.chunks(modules):
             while (self.waiting or self.lock.locked()) and not self.closed.is_set():

@@ -1,5 +1,8 @@
 """The ray backend: each worker slot is a Ray actor on some node of a cluster, holding a warm
-toolchain worker there (``ray_actor.SlotActor``, the local backend's ``WorkerSlot`` inside).
+toolchain worker there (``ray_actor.SlotActor``, the local backend's ``WorkerSlot`` inside). The
+run's slots on one node share that node's ``NodeServices`` actor (one lint process, one checkov
+process, one terraform init per provider set, the synthesized references), as the local
+backend's slots share the run's.
 
 The engine is unchanged: it pulls variants (largest first, so a long one does not start last) and
 calls ``RaySlot.grade``, which sends the variant to its actor and writes what comes back (records,
@@ -25,6 +28,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .. import lint_warmup
 from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..contract import Entry
@@ -120,6 +124,64 @@ class RayBackend(Backend):
         connect(opts.ray)
         self.bundles: dict[str, tuple[Any, str]] = {}  # task root -> (object ref, digest)
         self.lock = threading.Lock()
+        # Warm: per node, the run's slots there share one NodeServices actor (node id -> handle)
+        self.services: dict[str, Any] = {}
+        self.warm_modules: list[str] = []
+
+    def start(self, todo: list[tuple[Task, str]]) -> None:
+        if self.opts.execution.shared_services:
+            self.warm_modules = lint_warmup.modules_for(todo, self.profile)
+
+    def node_services(self, node_id: str) -> Any:
+        """The run's ``NodeServices`` on ``node_id``, started on first use (and again if it died)."""
+        if not self.opts.execution.shared_services:
+            return None
+        ray = _ray()
+        from ray.exceptions import GetTimeoutError, RayActorError
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        from .ray_actor import NodeServices
+
+        with self.lock:
+            handle = self.services.get(node_id)
+            if handle is not None:
+                try:
+                    ray.get(handle.ping.remote(), timeout=60)
+                    return handle
+                except (RayActorError, GetTimeoutError):
+                    log.warning("the run's services on node %s were lost; starting them again", node_id[:12])
+                    ray.kill(handle, no_restart=True)
+            handle = ray.remote(NodeServices).options(
+                name=f"tapgrade-{self.store.run_id}-node-{node_id[:12]}", get_if_exists=True, num_cpus=0,
+                max_concurrency=64, max_restarts=0,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
+            ).remote(self.store.run_id, to_dict(self.opts), self.warm_modules)
+            self.services[node_id] = handle
+            return handle
+
+    def _end_services(self, collect: bool) -> dict:
+        """Stop every node's services: their logs into the run store and what they report (a
+        normal end), or just kill them (an interrupt)."""
+        ray = _ray()
+        peak, modules, seconds = 0, 0, 0.0
+        with self.lock:
+            handles, self.services = list(self.services.values()), {}
+        for handle in handles:
+            if collect:
+                try:
+                    files, meta = ray.get(handle.close.remote(), timeout=120)
+                    unpack(files, self.store.root)
+                    peak = max(peak, meta["lint_peak_rss_kb"])
+                    modules, seconds = modules + meta["modules"], seconds + meta["seconds"]
+                except Exception:  # noqa: BLE001 - a lost node has no logs to give back
+                    log.debug("closing a node's services", exc_info=True)
+            try:
+                ray.kill(handle, no_restart=True)
+            except Exception:  # noqa: BLE001 - already gone with its node
+                log.debug("a node's services already gone", exc_info=True)
+        if not handles or not collect:
+            return {}
+        return {"lint_peak_rss_kb": peak, "lint_warmup": {"modules": modules, "seconds": round(seconds, 2)}}
 
     def bundle(self, task: Task) -> tuple[Any, str]:
         """The task's bundle in the object store (put once per run) and its content digest."""
@@ -138,11 +200,14 @@ class RayBackend(Backend):
 
     def close(self) -> dict:
         nodes = len([n for n in _ray().nodes() if n.get("Alive")])
+        shared = self._end_services(collect=True)
         disconnect()
-        return {"ray": {"address": self.opts.ray.address or "started for the run", "nodes": nodes}}
+        return {"ray": {"address": self.opts.ray.address or "started for the run", "nodes": nodes}, **shared}
 
     def interrupt(self) -> None:
-        """After every slot killed its actor: leave the cluster (ending a Ray instance of our own)."""
+        """After every slot killed its actor: kill the nodes' services and leave the cluster
+        (ending a Ray instance of our own)."""
+        self._end_services(collect=False)
         disconnect()
 
 
@@ -171,13 +236,14 @@ class RaySlot(Slot):
                                             name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}")
         self.actor = cls.remote(self.index, self.store.run_id, created_at, to_dict(self.opts))
         info = ray.get(self.actor.ready.remote(), timeout=self.opts.limits.ready_timeout_s)
+        ray.get(self.actor.use.remote(self.backend.node_services(info["node_id"])), timeout=120)
         log.info("slot %s: actor #%d on %s (pid %s)", self.index, self.starts, info["host"], info["pid"])
         return self.actor
 
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
               stop: threading.Event) -> tuple[VariantResult, Records] | None:
         ray = _ray()
-        from ray.exceptions import GetTimeoutError, RayActorError, WorkerCrashedError
+        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
         ref, digest = self.backend.bundle(task)
         last = ""
@@ -188,7 +254,8 @@ class RaySlot(Slot):
                 actor = self.ensure(created_at)
                 out = ray.get(actor.grade.remote(ref, digest, Path(task.root).resolve().name, variant),
                               timeout=self.opts.ray.variant_timeout_s)
-            except (RayActorError, WorkerCrashedError, GetTimeoutError) as exc:
+            # RayTaskError: the actor raised, e.g. its node's services were lost under it
+            except (RayActorError, WorkerCrashedError, GetTimeoutError, RayTaskError) as exc:
                 last = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                 log.warning("slot %s: actor lost on %s/%s (%s); %s", self.index, task.id, variant, last,
                             "retrying on a fresh actor" if _attempt == 0 else "recording an infra error")

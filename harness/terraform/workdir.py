@@ -68,6 +68,33 @@ class Inits:
     calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def init(self, tf: Terraform, config: dict, work: Path, timeout_s: float) -> tuple[Path | None, Call | None]:
+        """The data dir for ``config``'s provider set, initialized once (its lock file copied into
+        ``work``); (None, failed call) if init failed."""
+        key = provider_key(config)
+        data = self.root / "data" / key
+        with self.lock:  # a second slot asking for the same set waits for the first init
+            if key in self.dirs:
+                shutil.copy(data / "lock.hcl", work / ".terraform.lock.hcl")
+                return data, None
+            shutil.rmtree(data, ignore_errors=True)
+            seed = self.root / "seed" / key
+            shutil.rmtree(seed, ignore_errors=True)
+            seed.mkdir(parents=True)
+            req = {"terraform": {"required_providers": (config.get("terraform") or {}).get("required_providers") or {}}}
+            (seed / "main.tf.json").write_text(json.dumps(req), encoding="utf-8")
+            self.calls += 1
+            c = call(tf, ["init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={tf.mirror}"],
+                     seed, base_env(data), timeout_s)
+            if c.returncode != 0:
+                return None, c
+            data.mkdir(parents=True, exist_ok=True)
+            lock = seed / ".terraform.lock.hcl"  # absent for a stack that needs no provider at all
+            (data / "lock.hcl").write_bytes(lock.read_bytes() if lock.is_file() else b"")
+            shutil.copy(data / "lock.hcl", work / ".terraform.lock.hcl")
+            self.dirs[key] = data
+            return data, None
+
 
 @dataclass
 class TfDir:
@@ -102,28 +129,5 @@ class TfDir:
 
     def init(self, config: dict, timeout_s: float) -> tuple[Path | None, Call | None]:
         """The data dir for this provider set, initialized once; (None, failed call) if init failed."""
-        key = provider_key(config)
-        inits = self.inits
-        assert inits is not None
-        data = inits.root / "data" / key
-        with inits.lock:  # a second slot asking for the same set waits for the first init
-            if key in inits.dirs:
-                shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
-                return data, None
-            shutil.rmtree(data, ignore_errors=True)
-            seed = inits.root / "seed" / key
-            shutil.rmtree(seed, ignore_errors=True)
-            seed.mkdir(parents=True)
-            req = {"terraform": {"required_providers": (config.get("terraform") or {}).get("required_providers") or {}}}
-            (seed / "main.tf.json").write_text(json.dumps(req), encoding="utf-8")
-            inits.calls += 1
-            c = call(self.tf, ["init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={self.tf.mirror}"],
-                     seed, base_env(data), timeout_s)
-            if c.returncode != 0:
-                return None, c
-            data.mkdir(parents=True, exist_ok=True)
-            lock = seed / ".terraform.lock.hcl"  # absent for a stack that needs no provider at all
-            (data / "lock.hcl").write_bytes(lock.read_bytes() if lock.is_file() else b"")
-            shutil.copy(data / "lock.hcl", self.work / ".terraform.lock.hcl")
-            inits.dirs[key] = data
-            return data, None
+        assert self.inits is not None
+        return self.inits.init(self.tf, config, self.work, timeout_s)
