@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import shlex
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from graders.classify import classify
 
 from . import backends, toolchain
 from .bundles import Task
-from .options import WARM, EngineOptions, Limits, PlanOptions
+from .options import WARM, EngineOptions, Limits, PlanOptions, from_dict
 from .results import Run
 from .runstore import RunStore
 from .terraform.binary import base_env
@@ -54,13 +54,18 @@ class Kept:
 
 
 def regrade(run_dir: Path, task: Task, variant: str) -> None:
-    """Grade ``variant`` of ``task`` again into the run with the options it was started with,
-    keeping its workspace (local backend, one slot)."""
+    """Grade ``variant`` of ``task`` again into the run with the options it was started with
+    (limits, execution mode, plan settings), keeping its workspace, on one local slot."""
     store = RunStore(run_dir)
     meta = store.read_meta()
-    opts = EngineOptions(workers=1, keep_workspaces=True, rerun=True, execution=WARM, backend="local",
-                         plan=PlanOptions(deploy=bool(meta.get("deploy")), checkov=meta.get("checkov") != "not requested",
-                                          reference=meta.get("reference", True), reattach=True, plan_first=True))
+    if "options" in meta:
+        started = from_dict(EngineOptions, meta["options"])
+        opts = replace(started, workers=1, keep_workspaces=True, rerun=True, retry_errors=False, backend="local")
+    else:  # a run recorded before run.json kept its options: what run.json says of the plan
+        opts = EngineOptions(workers=1, keep_workspaces=True, rerun=True, execution=WARM, backend="local",
+                             plan=PlanOptions(deploy=bool(meta.get("deploy")),
+                                              checkov=meta.get("checkov") != "not requested",
+                                              reference=meta.get("reference", True), reattach=True, plan_first=True))
     pre = backends.get("local").preflight(opts, toolchain.DEFAULT_PROFILE)
     opts.plan.terraform = pre.terraform
     from .engine import run_batch

@@ -5,10 +5,13 @@ the rest."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
 import pytest
+
+from harness.options import EngineOptions, from_dict
 
 from .conftest import run_cli
 
@@ -38,6 +41,15 @@ def test_debug_regrades_into_the_run_and_quotes_the_failing_markdown(debugged) -
     kept = run_dir / "workspaces" / "Pr7427" / "model"
     # the kept files are the response as written, not the copy the repair rounds rewrote
     assert "import S3BucketReplicationConfiguration," in (kept / "lib" / "tap_stack.py").read_text().splitlines()[6]
+
+
+def test_the_run_records_the_options_a_regrade_starts_from(debugged) -> None:
+    run_dir, _, _ = debugged
+    meta = json.loads((run_dir / "run.json").read_text())
+    opts = from_dict(EngineOptions, meta["options"])  # every field read back (regrade's first step)
+    assert opts.plan.terraform is None  # detected again where the variant grades
+    assert opts.plan.checkov == (meta["checkov"] != "not requested") and opts.plan.deploy == meta["deploy"]
+    assert opts.workers == meta["args"]["workers"] and opts.execution.name == meta["args"]["execution"]
 
 
 def test_the_printed_command_reproduces_the_error_by_hand(debugged) -> None:

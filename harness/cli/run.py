@@ -9,6 +9,7 @@ import platform
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -18,7 +19,7 @@ from .. import __version__, backends, toolchain
 from ..bundles import BundleError, Task, discover
 from ..engine import default_workers, pending_jobs, run_batch
 from ..image import DEFAULT_TAG
-from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions, RayOptions
+from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions, RayOptions, to_dict
 from ..records import VariantResult
 from ..reports.summary import gate_failed, print_summary
 from ..results import load_run
@@ -208,7 +209,10 @@ def _start_meta(store: RunStore, opts: EngineOptions, pre: backends.Preflight, c
                      created_at=previous.get("created_at") or created_at or previous.get("started_at", now),
                      invocations=[*previous.get("invocations", []), now])
     store.write_meta(terraform={"found": pre.terraform.terraform is not None, "detail": pre.terraform.reason},
-                     checkov=pre.checkov[1], deploy=opts.plan.deploy, reference=opts.plan.reference)
+                     checkov=pre.checkov[1], deploy=opts.plan.deploy, reference=opts.plan.reference,
+                     # The engine options as given (terraform is detected again where a variant grades):
+                     # what `harness debug` grades a variant again with.
+                     options=to_dict(replace(opts, plan=replace(opts.plan, terraform=None))))
 
 
 def _progress(progress: Progress, total: int):
