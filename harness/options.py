@@ -76,6 +76,9 @@ class RayOptions:
     slot_cpus: float = 1.0
     slot_memory_mb: int | None = None  # Ray's memory resource per actor; default: the worker bound + 2 GB
     variant_timeout_s: float = 1800.0  # whole variant, driver side: the worker's own limits come first
+    # Each actor grades in the grading image on its node (EngineOptions.container: image, limits),
+    # a hardened container as the docker backend's, instead of the toolchain installed on the node.
+    container: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,11 @@ def pack(root: Path, parts: list[Path]) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def take_files(store: RunStore, slot: WorkerSlot, task_id: str, variant: str) -> str:
+def take_files(store: RunStore, keep_workspaces: bool, task_id: str, variant: str) -> str:
     """What a variant left in the slot's run directory (logs, artifacts, the kept workspace), packed
     for the host's run store and removed here (a container's tmpfs is memory, a node's disk is not ours)."""
     parts = [Path(d) / task_id / variant for d in ("logs", "artifacts")]
-    if slot.opts.keep_workspaces:
+    if keep_workspaces:
         parts.append(Path("workspaces") / task_id / variant)
         parts.append(Path("workspaces") / task_id / f"{variant}.request.json")
     files = pack(store.root, parts)
@@ -93,7 +93,8 @@ def serve(stdin=None, out=None) -> None:
                 graded = slot.grade(task, msg["variant"], choose_entry(task), created_at, threading.Event())
                 assert graded is not None
                 result, recs = graded
-                send({"event": "result", "records": recs, "files": take_files(store, slot, task.id, result.variant)})
+                files = take_files(store, slot.opts.keep_workspaces, task.id, result.variant)
+                send({"event": "result", "records": recs, "files": files})
             except Exception:  # noqa: BLE001 - a harness bug in here is reported, not hidden
                 send({"event": "error", "message": traceback.format_exc()})
         elif op == "exit":

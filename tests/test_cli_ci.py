@@ -78,6 +78,8 @@ def test_option_bounds_and_version() -> None:
     assert zero.returncode == 2 and "--workers" in zero.stderr
     negative = run_cli("run", str(TASKS), "--limit", "-3")
     assert negative.returncode == 2 and "--limit" in negative.stderr
+    in_container = run_cli("run", str(TASKS), "--container")  # an option of the ray backend only
+    assert in_container.returncode == 2 and "--backend ray" in in_container.stderr
     version = run_cli("--version")
     assert version.returncode == 0 and re.match(r"tapgrade \d+\.\d+\.\d+ \(toolchain profile: cdktf==", version.stdout)
 

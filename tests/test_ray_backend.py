@@ -4,7 +4,8 @@ here with Ray's own ``ray start`` (one CPU each, so the two slots' actors land o
 The examples and a corpus slice grade through it exactly as locally (findings, outcomes, verdicts,
 byte-identical stacks), the slots of a node sharing its lint process; an actor's process killed
 mid-variant costs a retry on a fresh actor, not a result; Ctrl-C leaves no actor (slot or node
-services) and no toolchain worker behind.
+services) and no toolchain worker behind. With ``--container`` each actor grades in the grading
+image: the same results, and neither a killed actor nor Ctrl-C leaves a container behind.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from harness import image
+from harness.backends.containers import LABEL
 from harness.results import load_run
 
 from .agree import assert_same
@@ -88,8 +91,8 @@ def _our_workers() -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["cmdline"]) if any(WORKER_SCRIPT in a for a in p.info["cmdline"] or [])]
 
 
-def _start(address: str, out: Path, run_id: str, *paths: str, created_at: str) -> subprocess.Popen:
-    return subprocess.Popen([str(HARNESS), "--log-level", "info", "run", *paths, "--backend", "ray", "--address",
+def _start(address: str, out: Path, run_id: str, *args: str, created_at: str) -> subprocess.Popen:
+    return subprocess.Popen([str(HARNESS), "--log-level", "info", "run", *args, "--backend", "ray", "--address",
                              address, "--workers", "2", "--out", str(out), "--run-id", run_id, "--created-at",
                              created_at], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **RAY_ENV, "COLUMNS": "200"})
@@ -167,3 +170,60 @@ def test_interrupt_leaves_no_actor_and_no_worker(ray_cluster, examples_run, tmp_
         time.sleep(0.5)
     assert not _actors(), [p.info["cmdline"] for p in _actors()]
     assert not _our_workers(), [p.info["cmdline"][-1] for p in _our_workers()]
+
+
+def _containers(run_id: str) -> list:
+    return image.client().api.containers(all=True, filters={"label": f"{LABEL}.run={run_id}"})
+
+
+@pytest.mark.docker
+def test_in_containers_a_killed_actor_is_retried_and_leaves_no_container(examples_run, grading_image, ray_cluster,
+                                                                          tmp_path) -> None:
+    """--container: each actor grades in the grading image on its node. One actor killed while it
+    grades (its container cannot be removed by it) costs a retry, not a result; the run's end
+    removes the dead actor's container."""
+    _, local = examples_run
+    proc = _start(ray_cluster, tmp_path, "ray-ctr", str(TASKS), "--container", "--image", grading_image,
+                  created_at=local.meta["created_at"])
+    seen: list[str] = []
+    _wait_for_line(proc, seen, "[1/4]")
+    victim = _busy_actor()
+    assert _containers("ray-ctr")  # the variants grade in containers
+    victim.kill()
+    out, err = proc.communicate(timeout=1800)
+    err = "".join(seen) + err
+    assert proc.returncode == 0, err + out
+    assert "retrying on a fresh actor" in err, err
+    run = load_run(tmp_path / "ray-ctr")
+    assert run.meta["ray"]["container"] == grading_image
+    assert_same([local], run)
+    logs = [p.name for p in (run.path / "logs" / "_workers").iterdir()]
+    assert any(n.startswith("container-slot") for n in logs) and not any(n.startswith("slotlint-node") for n in logs)
+    assert not _containers("ray-ctr")
+
+
+@pytest.mark.docker
+def test_interrupt_in_containers_leaves_no_container(ray_cluster, grading_image, tmp_path) -> None:
+    proc = _start(ray_cluster, tmp_path, "ray-ctr-int", str(TASKS), "--container", "--image", grading_image,
+                  created_at="2026-01-01T00:00:00Z")
+    try:
+        _busy_actor(timeout=300)
+        deadline = time.monotonic() + 120
+        while not _containers("ray-ctr-int") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _containers("ray-ctr-int"), "no container was started"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 130, err + out
+        assert not _containers("ray-ctr-int")
+        deadline = time.monotonic() + 60
+        while _actors() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _actors(), [p.info["cmdline"] for p in _actors()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for c in _containers("ray-ctr-int"):
+            image.client().api.remove_container(c["Id"], force=True)
+

@@ -35,6 +35,9 @@ def options_inside(opts: EngineOptions) -> EngineOptions:
     return replace(opts, limits=replace(opts.limits, code_uid=CODE_UID), plan=replace(opts.plan, terraform=None))
 
 
+SHARED_TASKS_IN = f"{TASKS_IN}/shared"
+
+
 def task_mounts(tasks: list[Task]) -> dict[str, str]:
     """Host task root -> its path in the container (read-only bind), keeping the directory name
     (a task's id can be its directory name)."""
@@ -86,9 +89,11 @@ def _remove_all(found: list[dict]) -> list[str]:
     return removed
 
 
-def remove_run(run_id: str) -> list[str]:
-    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C)."""
-    return _remove_all(_labelled(f"{LABEL}.run={run_id}", f"{LABEL}.pid={os.getpid()}"))
+def remove_run(run_id: str, any_process: bool = False) -> list[str]:
+    """Remove every container this process started for ``run_id`` (the last word on Ctrl-C), or
+    that any process of this machine started for it (the ray backend: each actor starts its own)."""
+    labels = [f"{LABEL}.run={run_id}"] if any_process else [f"{LABEL}.run={run_id}", f"{LABEL}.pid={os.getpid()}"]
+    return _remove_all(_labelled(*labels))
 
 
 def leftovers(all_runs: bool = False) -> list[dict]:

@@ -36,7 +36,7 @@ from ..runstore import RunStore
 from ..terraform import Detection
 from ..toolchain import Profile
 from . import register
-from .containers import RUNS_IN, options_inside, remove_leftovers, remove_run, rewrite_paths, task_mounts, unpack
+from .containers import RUNS_IN, SHARED_TASKS_IN, options_inside, remove_leftovers, remove_run, rewrite_paths, task_mounts, unpack
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +83,17 @@ class DockerBackend(Backend):
 class ContainerSlot(Slot):
     """A worker seat whose worker is a grading container."""
 
-    def __init__(self, index: int, profile: Profile, store: RunStore, opts: EngineOptions, tasks: list[Task]):
+    def __init__(self, index: int, profile: Profile, store: RunStore, opts: EngineOptions, tasks: list[Task],
+                 tasks_dir: Path | None = None, run_id: str | None = None):
+        """``tasks_dir``: a directory mounted whole, whose tasks may arrive while the container runs
+        (a Ray actor unpacks the bundles it is sent there); ``tasks`` are mounted one by one.
+        ``run_id``: the run the container is labelled with, when ``store`` is not the run's own
+        (a Ray actor's store on its node), so that the run's end and Ctrl-C find it."""
         self.index, self.profile, self.store, self.opts = index, profile, store, opts
+        self.run_id = run_id or store.run_id
         self.dopts: ContainerOptions = opts.container
         self.mounts = task_mounts(tasks)
+        self.tasks_dir = tasks_dir.resolve() if tasks_dir is not None else None
         self.container: Any = None  # docker.models.containers.Container, once created
         self.sock: Any = None  # the attach socket
         self.events: queue.Queue = queue.Queue()
@@ -117,14 +124,14 @@ class ContainerSlot(Slot):
             network_mode="none", read_only=True,
             tmpfs={"/tapgrade": f"rw,exec,mode=1777,size={self.dopts.tmpfs_mb}m",
                    "/tmp": "rw,exec,mode=1777,size=1024m"},
-            volumes={host: {"bind": inside, "mode": "ro"} for host, inside in self.mounts.items()},
+            volumes={host: {"bind": inside, "mode": "ro"} for host, inside in self._volumes().items()},
             mem_limit=mem, memswap_limit=mem, nano_cpus=int(self.dopts.cpus * 1e9),
             pids_limit=self.dopts.pids_limit, cap_drop=["ALL"], security_opt=["no-new-privileges"],
             cap_add=["SETUID", "SETGID", "CHOWN", "KILL", "DAC_OVERRIDE", "FOWNER"],
             environment={"HOME": "/tmp/home", "TMPDIR": "/tmp"},  # jsii and pylint keep caches in HOME
-            labels={f"{LABEL}.run": self.store.run_id, f"{LABEL}.pid": str(os.getpid()),
+            labels={f"{LABEL}.run": self.run_id, f"{LABEL}.pid": str(os.getpid()),
                     f"{LABEL}.host": socket.gethostname(), f"{LABEL}.slot": str(self.index)},
-            name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}-{os.getpid()}",
+            name=f"tapgrade-{self.run_id}-slot{self.index}-{self.starts}-{os.getpid()}",
         )
         if self.killed:  # Ctrl-C arrived while the engine was creating it
             self.kill()
@@ -138,6 +145,20 @@ class ContainerSlot(Slot):
         ev = self._wait(self.opts.limits.ready_timeout_s)
         if ev.get("event") != "ready":
             raise ContainerGone(f"container did not get ready: {ev}")
+
+    def _volumes(self) -> dict[str, str]:
+        if self.tasks_dir is None:
+            return self.mounts
+        return {**self.mounts, str(self.tasks_dir): SHARED_TASKS_IN}
+
+    def _inside(self, task: Task) -> str:
+        """Where the container sees ``task``."""
+        root = Path(task.root).resolve()
+        if str(root) in self.mounts:
+            return self.mounts[str(root)]
+        if self.tasks_dir is not None and root.is_relative_to(self.tasks_dir):
+            return f"{SHARED_TASKS_IN}/{root.relative_to(self.tasks_dir).as_posix()}"
+        raise ValueError(f"task {task.id} ({root}) is not mounted in the containers of this run")
 
     @staticmethod
     def _read(sock, q: queue.Queue) -> None:
@@ -232,7 +253,7 @@ class ContainerSlot(Slot):
     # -- work
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
               stop: threading.Event) -> tuple[VariantResult, Records] | None:
-        inside = self.mounts[str(Path(task.root).resolve())]
+        inside = self._inside(task)
         last = ""
         for _attempt in range(2):
             if stop.is_set():

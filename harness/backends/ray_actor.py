@@ -8,6 +8,11 @@ removed here. The response's code runs in the toolchain worker the slot starts o
 in the actor's interpreter. Task bundles arrive as tar bytes from Ray's object store (the driver
 puts each once; see ``ray_cluster.py``) and are unpacked once per node.
 
+With ``--container`` (``RayOptions.container``) the actor holds the docker backend's
+``ContainerSlot`` instead: a hardened grading container on its node's Docker engine, which sees
+the node's unpacked tasks through one read-only mount; the node then needs the grading image,
+not the toolchain.
+
 The class is plain Python: the backend wraps it with ``ray.remote`` and its options, so this
 module does not need Ray to import, and Ray ships the class by reference (the node imports
 ``harness``: every node needs tapgrade and the toolchain installed).
@@ -39,19 +44,40 @@ from ..slot import WorkerSlot
 from ..slot_server import pack, take_files
 from ..terraform import Call, Inits, Terraform
 from ..toolchain import DEFAULT_PROFILE, check
+from .docker import ContainerSlot
 from .local import LintSeat
 
 BASE = Path(tempfile.gettempdir()) / "tapgrade-ray"
 
 
-def node_check() -> dict:
-    """What this node can grade with: the toolchain (versions or problems) and terraform."""
+def node_check(image: str | None = None) -> dict:
+    """What this node can grade with: the toolchain (versions or problems) and terraform, or with
+    ``image`` the grading image in the node's Docker engine (built from this node's checkout)."""
+    host = socket.gethostname()
+    if image is not None:
+        from ..image import ImageError
+        from ..image import check as image_check
+
+        try:
+            status = image_check(image)
+        except ImageError as exc:
+            return {"host": host, "ok": False, "problems": [str(exc)], "versions": {},
+                    "terraform": "", "has_terraform": False}
+        return {"host": host, "ok": status.ok, "problems": status.problems, "versions": {"image": image, **status.labels},
+                "terraform": f"inside the image {image}", "has_terraform": True}
     from .. import terraform
 
     st = check(DEFAULT_PROFILE)
     det = terraform.detect()
-    return {"host": socket.gethostname(), "ok": st.ok, "problems": st.problems, "versions": st.versions,
+    return {"host": host, "ok": st.ok, "problems": st.problems, "versions": st.versions,
             "terraform": det.reason, "has_terraform": det.terraform is not None}
+
+
+def remove_containers(run_id: str) -> list[str]:
+    """The run's grading containers on this node, removed (those of actors that died included)."""
+    from .containers import remove_run
+
+    return remove_run(run_id, any_process=True)
 
 
 def _node_opts(options: dict) -> EngineOptions:
@@ -193,19 +219,25 @@ class SlotActor:
     are its node's ``NodeServices``, which the driver hands it (``use``) once it knows the node."""
 
     def __init__(self, index: int, run_id: str, created_at: str, options: dict):
-        self.index = index
+        self.index, self.run_id = index, run_id
         self.root = BASE / "runs" / f"{run_id}-slot{index}-{os.getpid()}"
         self.root.mkdir(parents=True, exist_ok=True)
         self.store = RunStore(self.root)
         self.created_at = created_at
         self.opts = _node_opts(options)
-        self.slot: WorkerSlot | None = None
+        self.slot: WorkerSlot | ContainerSlot | None = None
 
     def ready(self) -> dict:
         return {"pid": os.getpid(), "host": socket.gethostname(), "run_root": str(self.root), "node_id": _node_id()}
 
     def use(self, services: Any) -> None:
-        """Grade with the node's shared services (None: the slot's own, as a container's slot)."""
+        """Grade with the node's shared services (None: the slot's own, as a container's slot), or
+        in the grading image (``--container``: the services are the container's own)."""
+        if self.opts.ray.container:
+            (BASE / "tasks").mkdir(parents=True, exist_ok=True)
+            self.slot = ContainerSlot(self.index, DEFAULT_PROFILE, self.store, self.opts, [], tasks_dir=BASE / "tasks",
+                                      run_id=self.run_id)
+            return
         if services is None:
             self.slot = WorkerSlot(self.index, DEFAULT_PROFILE, self.store, self.opts)
             return
@@ -220,7 +252,7 @@ class SlotActor:
         graded = self.slot.grade(task, variant, choose_entry(task), self.created_at, threading.Event())
         assert graded is not None  # the actor's own stop event is never set
         result, recs = graded
-        return {"records": recs, "files": take_files(self.store, self.slot, task.id, result.variant),
+        return {"records": recs, "files": take_files(self.store, self.opts.keep_workspaces, task.id, result.variant),
                 "run_root": str(self.root)}
 
     def close(self) -> str:

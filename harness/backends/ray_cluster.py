@@ -16,6 +16,10 @@ driver's timeout, kills that actor; the variant is tried again on a fresh actor 
 any node with room) and after a second failure recorded as an infra error; the run goes on.
 Ctrl-C / SIGTERM kills every actor of the run (``ray.kill``), and a Ray instance the run started
 itself is shut down with it.
+
+``--container``: each actor grades in the grading image on its node (the docker backend's
+``ContainerSlot``; the node needs Docker and the image, not the toolchain). An actor killed cannot
+remove its container, so the end of the run and Ctrl-C remove the run's containers on every node.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .. import lint_warmup
 from ..backend import Backend, BackendUnavailable, Preflight, Slot
 from ..bundles import Task
 from ..contract import Entry
-from ..options import EngineOptions, RayOptions, to_dict
+from ..options import EngineOptions, to_dict
 from ..records import Records, VariantResult, result_from_records
 from ..result import infra_variant
 from ..runstore import RunStore
@@ -40,59 +44,10 @@ from ..terraform import Detection
 from ..toolchain import Profile
 from . import register
 from .containers import rewrite_paths, unpack
+from .ray_nodes import connect, disconnect, node_checks, on_every_node, ray_api
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
-_STARTED: list[bool] = []  # a Ray instance this process started (ended with the run)
-
-
-def _ray():
-    try:
-        import ray
-    except ImportError:
-        raise BackendUnavailable("ray backend: Ray is not installed here (pip install 'tapgrade[ray]')") from None
-    return ray
-
-
-def connect(opts: RayOptions) -> None:
-    """Join the cluster ``opts.address`` names, or start a Ray instance on this machine (which
-    ``disconnect`` ends)."""
-    ray = _ray()
-    if ray.is_initialized():
-        return
-    try:
-        if opts.address:
-            ray.init(address=opts.address, log_to_driver=False, logging_level=logging.WARNING)
-        else:
-            # "local": a new instance even when Ray remembers another cluster (/tmp/ray's
-            # ray_current_cluster, RAY_ADDRESS), which a bare ray.init() would try to join.
-            ray.init(address="local", include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-            _STARTED.append(True)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise BackendUnavailable(f"ray backend: cannot reach the Ray cluster at {opts.address or 'a local instance'}: "
-                                 f"{str(exc).splitlines()[0]}") from None
-
-
-def disconnect() -> None:
-    """Leave the cluster; a Ray instance this process started ends with it."""
-    ray = _ray()
-    if ray.is_initialized():
-        ray.shutdown()
-    _STARTED.clear()
-
-
-def node_checks() -> list[dict]:
-    """The toolchain and terraform of every alive node, checked on the node itself."""
-    ray = _ray()
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    from .ray_actor import node_check
-
-    remote = ray.remote(num_cpus=0)(node_check)
-    nodes = [n for n in ray.nodes() if n.get("Alive")]
-    refs = [remote.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote()
-            for n in nodes]
-    return ray.get(refs, timeout=300)
 
 
 @register("ray")
@@ -103,13 +58,15 @@ class RayBackend(Backend):
 
     @classmethod
     def preflight(cls, opts: EngineOptions, profile: Profile) -> Preflight:
-        ray = _ray()
+        ray = ray_api()
         connect(opts.ray)
-        checks = node_checks()
+        image = opts.container.image if opts.ray.container else None
+        checks = node_checks(image)
         problems = [f"{c['host']}: {p}" for c in checks for p in c["problems"]]
         if problems:
-            raise BackendUnavailable("ray backend: a node cannot grade (run `harness toolchain install` there): "
-                                     + "; ".join(problems))
+            fix = (f"build the image {image} there: scripts/setup.sh --docker" if image
+                   else "run `harness toolchain install` there")
+            raise BackendUnavailable(f"ray backend: a node cannot grade ({fix}): " + "; ".join(problems))
         without = sorted({c["host"] for c in checks if not c["has_terraform"]})
         warnings = [f"ray backend: no terraform on {', '.join(without)}: plan and deploy are skipped for "
                     "the variants graded there"] if without else []
@@ -133,10 +90,11 @@ class RayBackend(Backend):
             self.warm_modules = lint_warmup.modules_for(todo, self.profile)
 
     def node_services(self, node_id: str) -> Any:
-        """The run's ``NodeServices`` on ``node_id``, started on first use (and again if it died)."""
-        if not self.opts.execution.shared_services:
+        """The run's ``NodeServices`` on ``node_id``, started on first use (and again if it died);
+        none in a grading container, which has its own."""
+        if not self.opts.execution.shared_services or self.opts.ray.container:
             return None
-        ray = _ray()
+        ray = ray_api()
         from ray.exceptions import GetTimeoutError, RayActorError
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -162,7 +120,7 @@ class RayBackend(Backend):
     def _end_services(self, collect: bool) -> dict:
         """Stop every node's services: their logs into the run store and what they report (a
         normal end), or just kill them (an interrupt)."""
-        ray = _ray()
+        ray = ray_api()
         peak, modules, seconds = 0, 0, 0.0
         with self.lock:
             handles, self.services = list(self.services.values()), {}
@@ -192,22 +150,39 @@ class RayBackend(Backend):
                 with tarfile.open(fileobj=buf, mode="w:gz") as tar:
                     tar.add(key, arcname=Path(key).name)
                 data = buf.getvalue()
-                self.bundles[key] = (_ray().put(data), hashlib.sha256(data).hexdigest()[:16])
+                self.bundles[key] = (ray_api().put(data), hashlib.sha256(data).hexdigest()[:16])
             return self.bundles[key]
 
     def slots(self) -> list[Slot]:
         return [RaySlot(i, self) for i in range(max(1, self.opts.workers))]
 
+    def _remove_containers(self) -> None:
+        """With --container: the run's containers left on any node (an actor killed, or lost with
+        its attach stream, cannot remove its own), removed there."""
+        if not self.opts.ray.container:
+            return
+        from .ray_actor import remove_containers
+
+        try:
+            for removed in on_every_node(remove_containers, self.store.run_id, timeout=120):
+                if removed:
+                    log.info("removed the run's leftover containers: %s", ", ".join(removed))
+        except Exception:  # noqa: BLE001 - a node lost meanwhile; `harness clean` there removes them
+            log.warning("could not remove the run's containers on every node", exc_info=True)
+
     def close(self) -> dict:
-        nodes = len([n for n in _ray().nodes() if n.get("Alive")])
+        nodes = len([n for n in ray_api().nodes() if n.get("Alive")])
         shared = self._end_services(collect=True)
+        self._remove_containers()
         disconnect()
-        return {"ray": {"address": self.opts.ray.address or "started for the run", "nodes": nodes}, **shared}
+        return {"ray": {"address": self.opts.ray.address or "started for the run", "nodes": nodes,
+                        "container": self.opts.container.image if self.opts.ray.container else None}, **shared}
 
     def interrupt(self) -> None:
-        """After every slot killed its actor: kill the nodes' services and leave the cluster
-        (ending a Ray instance of our own)."""
+        """After every slot killed its actor: kill the nodes' services, remove the run's containers
+        and leave the cluster (ending a Ray instance of our own)."""
         self._end_services(collect=False)
+        self._remove_containers()
         disconnect()
 
 
@@ -226,7 +201,7 @@ class RaySlot(Slot):
             return self.actor
         if self.killed:
             raise RuntimeError("run interrupted")
-        ray = _ray()
+        ray = ray_api()
         from .ray_actor import SlotActor
 
         ropts = self.opts.ray
@@ -242,7 +217,7 @@ class RaySlot(Slot):
 
     def grade(self, task: Task, variant: str, entry: Entry, created_at: str,
               stop: threading.Event) -> tuple[VariantResult, Records] | None:
-        ray = _ray()
+        ray = ray_api()
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
         ref, digest = self.backend.bundle(task)
@@ -273,7 +248,7 @@ class RaySlot(Slot):
         actor, self.actor = self.actor, None
         if actor is not None:
             try:
-                _ray().kill(actor, no_restart=True)
+                ray_api().kill(actor, no_restart=True)
             except Exception:  # noqa: BLE001 - already gone with its node
                 log.debug("actor of slot %s already gone", self.index, exc_info=True)
 
@@ -283,7 +258,7 @@ class RaySlot(Slot):
     def close(self) -> None:
         if self.actor is not None:
             try:
-                files = _ray().get(self.actor.close.remote(), timeout=120)
+                files = ray_api().get(self.actor.close.remote(), timeout=120)
                 unpack(files, self.store.root)
             except Exception:  # noqa: BLE001 - a lost actor has no logs to give back
                 log.debug("closing the actor of slot %s", self.index, exc_info=True)

@@ -39,8 +39,10 @@ from .run_options import (
     Deploy,
     Display,
     DisplayChoice,
+    FailOn,
     FailOnOption,
     Image,
+    InContainer,
     KeepWorkspaces,
     Limit,
     MemoryMb,
@@ -88,6 +90,7 @@ def run(
     container_memory_mb: ContainerMemoryMb = None,
     container_cpus: ContainerCpus = 1.0,
     address: Address = None,
+    in_container: InContainer = False,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = _tasks(paths, task or [], limit)
@@ -95,7 +98,7 @@ def run(
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
                          limits=_limits(memory_mb, stage_timeout), rerun=rerun, retry_errors=retry_errors,
-                         execution=execution, backend=backend, ray=RayOptions(address=address),
+                         execution=execution, backend=backend, ray=_ray_options(backend, address, in_container),
                          plan=PlanOptions(deploy=deploy, checkov=checkov, reference=reference, timeout_s=terraform_timeout,
                                           reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
                          container=ContainerOptions(image=image, memory_mb=container_memory_mb, cpus=container_cpus))
@@ -113,13 +116,26 @@ def run(
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
     _grade(tasks, variants, store, opts, len(todo), shown)
     store.write_meta(status="finished", finished_at=_utc_now())
+    _finish(store, shown, fail_on, {(t.id, v) for t in tasks for v in variants})
+
+
+def _finish(store: RunStore, shown: DisplayChoice, fail_on: FailOn | None, asked: set[tuple[str, str]]) -> None:
+    """The summary table and the run directory; exit 1 when --fail-on's gate is crossed."""
     finished = load_run(store.root)
     if shown != DisplayChoice.none:
         print_summary(finished, console, plain=shown == DisplayChoice.plain)
     console.print(f"run directory: {store.root}")
-    if fail_on is not None and gate_failed(finished, fail_on.value, {(t.id, v) for t in tasks for v in variants}):
+    if fail_on is not None and gate_failed(finished, fail_on.value, asked):
         err.print(f"[red]--fail-on {fail_on.value}[/]: a variant has a finding of that severity or worse")
         raise typer.Exit(1)
+
+
+def _ray_options(backend: str, address: str | None, in_container: bool) -> RayOptions:
+    """The ray backend's options; exit 2 when --container is given to another backend."""
+    if in_container and backend != "ray":
+        err.print("[red]--container[/] is an option of --backend ray (the docker backend always grades in containers)")
+        raise typer.Exit(2)
+    return RayOptions(address=address, container=in_container)
 
 
 def _tasks(paths: list[Path], globs: list[str], limit: int | None) -> tuple[list[Task], list[BundleError]]:

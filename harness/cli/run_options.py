@@ -92,12 +92,16 @@ Backend = Annotated[str, typer.Option(callback=_backend_name,
                                            "local (toolchain processes on this machine), docker (one hardened "
                                            "grading container per worker: no network, read-only root, "
                                            "memory/CPU/pids limits; see `harness image`), ray (one actor per "
-                                           "worker on a Ray cluster, each holding a warm toolchain worker; "
-                                           "see --address).")]
+                                           "worker on a Ray cluster, each holding a warm toolchain worker or, "
+                                           "with --container, a grading container; see --address).")]
 Address = Annotated[str | None, typer.Option(help="ray backend: the cluster to join (auto, host:port, or "
                                                   "ray://host:port for Ray Client); default: start a Ray "
                                                   "instance on this machine for the run.", show_default=False)]
-Image = Annotated[str, typer.Option(help="Grading image of a container backend.")]
+InContainer = Annotated[bool, typer.Option("--container", help="ray backend: each actor grades in the grading "
+                                                               "image (--image) on its node, a hardened container "
+                                                               "as the docker backend's, instead of the toolchain "
+                                                               "installed there.")]
+Image = Annotated[str, typer.Option(help="Grading image of a container backend (docker, ray --container).")]
 ContainerMemoryMb = Annotated[int | None, typer.Option(help="Container backends: memory limit of each "
                                                             "container (default: --memory-mb + 2048).")]
 ContainerCpus = Annotated[float, typer.Option(help="Container backends: CPUs of each container.")]
