@@ -156,9 +156,7 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
                    stop or threading.Event(), on_result)
     todo = pending_jobs(tasks, variants, store, profile, opts.rerun, opts.retry_errors)[0]
     backend_cls = backends.get(opts.backend)
-    if backend_cls.largest_first:
-        todo.sort(key=lambda job: -_size(*job))
-    for job in todo:
+    for job in hand_out_order(todo, opts, backend_cls):
         batch.jobs.put(job)
     backend = backend_cls(profile, store, opts, tasks)
     slots = backend.slots()
@@ -178,6 +176,15 @@ def run_batch(tasks: list[Task], variants: list[str], store: RunStore, profile: 
     if not opts.keep_workspaces:
         shutil.rmtree(store.root / "workspaces", ignore_errors=True)
     return batch.results
+
+
+def hand_out_order(todo: list[tuple[Task, str]], opts: EngineOptions,
+                   backend_cls: type[backends.Backend]) -> list[tuple[Task, str]]:
+    """The variants in the order the slots take them: ``--order``, else the backend's choice
+    (largest first on a cluster, so no long variant starts last; as given otherwise)."""
+    if opts.order == "largest-first" or (opts.order is None and backend_cls.largest_first):
+        return sorted(todo, key=lambda job: -_size(*job))
+    return list(todo)
 
 
 def _size(task: Task, variant: str) -> int:

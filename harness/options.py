@@ -124,6 +124,9 @@ class EngineOptions:
     limits: Limits = field(default_factory=Limits)
     rerun: bool = False  # grade again even when the run store holds a result for the same input
     retry_errors: bool = False  # grade again only what the store holds as an infra error or a timeout
+    # The order variants are handed out: "largest-first" (no long variant starts last; the ray
+    # backend's default), "given" (the tasks' order; the local and docker backends'), None: the backend's.
+    order: str | None = None
     execution: Execution = WARM  # or a benchmark baseline (COLD, COLD_LEAN)
     plan: PlanOptions = field(default_factory=PlanOptions)  # validate/plan/checkov/deploy settings
     backend: str = "local"  # a name in the backend registry (harness/backends)

@@ -13,7 +13,7 @@ from harness.runstore import RunStore
 from harness.slot import WorkerSlot
 from harness.toolchain import DEFAULT_PROFILE
 
-from .conftest import write_task
+from .conftest import stack_md, write_task
 
 pytestmark = pytest.mark.toolchain
 
@@ -41,3 +41,19 @@ def test_a_fault_in_one_variant_is_recorded_and_the_run_goes_on(tmp_path: Path, 
     assert "injected: no such lock file" in log.read_text()
     faulty = next(r for r in results if r.task_id == "faulty")
     assert any("harness error: FileNotFoundError" in (o.reason or "") for o in faulty.outcomes)
+
+
+def test_variants_are_handed_out_in_the_order_asked(tmp_path) -> None:
+    from harness import backends
+    from harness.bundles import discover
+    from harness.engine import hand_out_order
+
+    write_task(tmp_path, "a-small", stack_md("        pass\n"))
+    write_task(tmp_path, "b-large", stack_md("        x = 1\n" * 400))
+    tasks, _ = discover([tmp_path])
+    todo = [(t, "model") for t in sorted(tasks, key=lambda t: t.id)]
+    order = lambda opts, backend: [t.id for t, _ in hand_out_order(todo, opts, backends.get(backend))]  # noqa: E731
+    assert order(EngineOptions(), "local") == ["a-small", "b-large"]  # as given
+    assert order(EngineOptions(), "ray") == ["b-large", "a-small"]  # the ray backend's default
+    assert order(EngineOptions(order="largest-first"), "local") == ["b-large", "a-small"]
+    assert order(EngineOptions(order="given"), "ray") == ["a-small", "b-large"]

@@ -46,6 +46,7 @@ from .run_options import (
     KeepWorkspaces,
     Limit,
     MemoryMb,
+    Order,
     Out,
     Paths,
     Quiet,
@@ -91,6 +92,7 @@ def run(
     container_cpus: ContainerCpus = 1.0,
     address: Address = None,
     in_container: InContainer = False,
+    order: Order = None,
 ) -> None:
     """Grade every task under PATHS and print the summary table."""
     tasks, errors = _tasks(paths, task or [], limit)
@@ -98,6 +100,7 @@ def run(
     execution = COLD_LEAN if cold_lean else COLD if cold else WARM
     opts = EngineOptions(workers=workers or default_workers(), keep_workspaces=keep_workspaces,
                          limits=_limits(memory_mb, stage_timeout), rerun=rerun, retry_errors=retry_errors,
+                         order=order.value if order else None,
                          execution=execution, backend=backend, ray=_ray_options(backend, address, in_container),
                          plan=PlanOptions(deploy=deploy, checkov=checkov, reference=reference, timeout_s=terraform_timeout,
                                           reattach=execution.warm_terraform, plan_first=execution.warm_terraform),
@@ -111,12 +114,17 @@ def run(
         "retry_errors": retry_errors, "display": shown.value, "tasks": task or [], "limit": limit,
         "fail_on": fail_on.value if fail_on else None})
     store.append("errors", [{"path": str(e.path), "problem": e.problem} for e in errors])
+    _grade(tasks, variants, store, opts, _to_grade(tasks, variants, store, rerun, retry_errors), shown)
+    store.write_meta(status="finished", finished_at=_utc_now())
+    _finish(store, shown, fail_on, {(t.id, v) for t in tasks for v in variants})
+
+
+def _to_grade(tasks: list[Task], variants: list[str], store: RunStore, rerun: bool, retry_errors: bool) -> int:
+    """How many variants the run grades; says how many the store already holds for the same input."""
     todo, cached = pending_jobs(tasks, variants, store, toolchain.DEFAULT_PROFILE, rerun, retry_errors)
     if cached:
         err.print(f"{cached} variant(s) already graded for the same input in {store.root}: skipped (--rerun grades them again)")
-    _grade(tasks, variants, store, opts, len(todo), shown)
-    store.write_meta(status="finished", finished_at=_utc_now())
-    _finish(store, shown, fail_on, {(t.id, v) for t in tasks for v in variants})
+    return len(todo)
 
 
 def _finish(store: RunStore, shown: DisplayChoice, fail_on: FailOn | None, asked: set[tuple[str, str]]) -> None:

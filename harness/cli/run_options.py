@@ -41,6 +41,17 @@ class DisplayChoice(StrEnum):
     none = "none"
 
 
+class OrderChoice(StrEnum):
+    largest_first = "largest-first"
+    given = "given"
+
+
+Order = Annotated[OrderChoice | None, typer.Option(
+    help="The order variants are handed to the slots: largest-first (the largest responses first, so that no "
+         "long variant starts last; the ray backend's default) or given (the tasks' order; the local and docker "
+         "backends' default). bench/throughput.py grades local warm both ways.", show_default=False)]
+
+
 class FailOn(StrEnum):
     critical = "critical"
     high = "high"
