@@ -134,6 +134,12 @@ class EngineOptions:
     ray: RayOptions = field(default_factory=RayOptions)  # the ray backend
 
 
+def detected_there(opts: EngineOptions) -> EngineOptions:
+    """The options as they leave this process (run.json, a Ray node, a container): terraform is
+    detected again where they are used, so this machine's detection does not travel with them."""
+    return dataclasses.replace(opts, plan=dataclasses.replace(opts.plan, terraform=None))
+
+
 def to_dict(obj: Any) -> dict:
     """The dataclass tree as JSON-ready data."""
     return _plain(dataclasses.asdict(obj))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..bundles import Task
 from ..image import LABEL, client
-from ..options import EngineOptions
+from ..options import EngineOptions, detected_there
 from ..slot_server import CODE_UID
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ TASKS_IN = "/tapgrade-tasks"
 def options_inside(opts: EngineOptions) -> EngineOptions:
     """The run's options as the container's slot takes them: the response's code under the
     image's uid for it, not the slot's (root); terraform detected in there, not here."""
-    return replace(opts, limits=replace(opts.limits, code_uid=CODE_UID), plan=replace(opts.plan, terraform=None))
+    return replace(detected_there(opts), limits=replace(opts.limits, code_uid=CODE_UID))
 
 
 SHARED_TASKS_IN = f"{TASKS_IN}/shared"

@@ -28,14 +28,13 @@ import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator, MutableMapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..bundles import load_task
 from ..checkov_runner import CheckovRunner
 from ..contract import choose_entry
-from ..options import EngineOptions, from_dict
+from ..options import EngineOptions, detected_there, from_dict
 from ..plan.reference import ReferenceStacks
 from ..prepare import Prepared
 from ..records import StageOutcome
@@ -83,8 +82,7 @@ def remove_containers(run_id: str) -> list[str]:
 def _node_opts(options: dict) -> EngineOptions:
     """The run's options as a node uses them: terraform is detected here, on the node, as the
     container's slot does in its image."""
-    opts = from_dict(EngineOptions, options)
-    return replace(opts, plan=replace(opts.plan, terraform=None))
+    return detected_there(from_dict(EngineOptions, options))
 
 
 def _node_id() -> str:
@@ -139,9 +137,7 @@ class NodeServices:
         self.checkov.close()
         meta = {"lint_peak_rss_kb": self.lint_seat.peak_rss_kb, "modules": len(self.lint_seat.warmed),
                 "seconds": round(self.lint_seat.warm_s, 2)}
-        files = pack(self.root, [Path("logs") / "_workers"])
-        shutil.rmtree(self.root, ignore_errors=True)
-        return files, meta
+        return _hand_back(self.root), meta
 
 
 class _RemoteLint:
@@ -259,9 +255,15 @@ class SlotActor:
         """A normal end: the worker stopped, its logs packed, the run directory removed."""
         if self.slot is not None:
             self.slot.close()
-        files = pack(self.root, [Path("logs") / "_workers"])
-        shutil.rmtree(self.root, ignore_errors=True)
-        return files
+        return _hand_back(self.root)
+
+
+def _hand_back(root: Path) -> str:
+    """An actor's end: the logs of its processes packed for the driver's run store, and its run
+    directory on this node removed."""
+    files = pack(root, [Path("logs") / "_workers"])
+    shutil.rmtree(root, ignore_errors=True)
+    return files
 
 
 _UNPACKING = threading.Lock()

@@ -9,7 +9,6 @@ import platform
 import signal
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -19,7 +18,18 @@ from .. import __version__, backends, toolchain
 from ..bundles import BundleError, Task, discover
 from ..engine import default_workers, pending_jobs, run_batch
 from ..image import DEFAULT_TAG
-from ..options import COLD, COLD_LEAN, WARM, ContainerOptions, EngineOptions, Limits, PlanOptions, RayOptions, to_dict
+from ..options import (
+    COLD,
+    COLD_LEAN,
+    WARM,
+    ContainerOptions,
+    EngineOptions,
+    Limits,
+    PlanOptions,
+    RayOptions,
+    detected_there,
+    to_dict,
+)
 from ..records import VariantResult
 from ..reports.summary import gate_failed, print_summary
 from ..results import load_run
@@ -236,7 +246,7 @@ def _start_meta(store: RunStore, opts: EngineOptions, pre: backends.Preflight, c
                      checkov=pre.checkov[1], deploy=opts.plan.deploy, reference=opts.plan.reference,
                      # The engine options as given (terraform is detected again where a variant grades):
                      # what `harness debug` grades a variant again with.
-                     options=to_dict(replace(opts, plan=replace(opts.plan, terraform=None))))
+                     options=to_dict(detected_there(opts)))
 
 
 def _progress(progress: Progress, total: int):
