@@ -33,8 +33,9 @@ from .conftest import CORPUS, HARNESS, REPO, TASKS, corpus_part
 pytestmark = [pytest.mark.toolchain, pytest.mark.ray]
 RAY = Path(sys.executable).with_name("ray")
 # Loopback and a cluster of this test only: no token (Ray 2.60's `ray start` turns token auth on by
-# default; a real cluster keeps it and its drivers set RAY_AUTH_MODE=token), no usage reporting.
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+# default; a real cluster keeps it and its drivers set RAY_AUTH_MODE=token), no usage reporting,
+# and workers at the ordinary niceness as the README advises for a grading cluster.
+RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
 SLICE3 = ["Pr7427", "Pr4931", "Pr6343"]
 WORKER_SCRIPT = str(REPO / "harness" / "worker" / "toolchain_worker.py")
 
@@ -145,7 +146,6 @@ def test_an_actor_killed_mid_variant_is_retried_and_the_examples_grade_the_same(
     seen: list[str] = []
     _wait_for_line(proc, seen, "[1/4]")
     victim = _busy_actor()
-    assert victim.nice() == os.nice(0)  # Ray's workers are at 15 unless asked: the grading is not
     victim.kill()
     out, err = proc.communicate(timeout=1800)
     err = "".join(seen) + err
@@ -228,3 +228,25 @@ def test_interrupt_in_containers_leaves_no_container(ray_cluster, grading_image,
         for c in _containers("ray-ctr-int"):
             image.client().api.remove_container(c["Id"], force=True)
 
+
+
+def test_the_runs_own_ray_instance_grades_at_the_ordinary_niceness(monkeypatch) -> None:
+    """Without --address the run starts a Ray instance of its own: its one node (this machine) is
+    checked, and its workers are not niced below Ray's daemons (Ray's default is 15)."""
+    from harness.backends.ray_nodes import connect, disconnect, node_checks, ray_api
+    from harness.options import RayOptions
+
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+
+    def niceness() -> int:
+        return os.nice(0)
+
+    connect(RayOptions())
+    try:
+        ray = ray_api()
+        checks = node_checks()
+        worker_niceness = ray.get(ray.remote(num_cpus=0)(niceness).remote(), timeout=120)
+    finally:
+        disconnect()
+    assert worker_niceness == os.nice(0)
+    assert [c["host"] for c in checks] == [socket.gethostname()] and checks[0]["ok"], checks

@@ -48,12 +48,6 @@ from .ray_nodes import connect, disconnect, node_checks, on_every_node, ray_api
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
-# Ray starts its worker processes at niceness 15 (``RAY_worker_niceness``), below its own daemons
-# and the driver, which on a small node then take the CPU the grading needs while they start (the
-# first variants took ~30% longer than locally on this 2-core machine). A run's actors are the
-# cluster's work, as a Ray job's entrypoint is (Ray's job manager runs that at 0 the same way):
-# they and the toolchain workers, terraform and checkov they start run at the ordinary niceness.
-GRADING_ENV = {"env_vars": {"RAY_worker_niceness": "0"}}
 
 
 @register("ray")
@@ -92,12 +86,21 @@ class RayBackend(Backend):
         self.warm_modules: list[str] = []
 
     def start(self, todo: list[tuple[Task, str]]) -> None:
-        if self.opts.execution.shared_services:
-            self.warm_modules = lint_warmup.modules_for(todo, self.profile)
+        if not self.opts.execution.shared_services:
+            return
+        self.warm_modules = lint_warmup.modules_for(todo, self.profile)
+        # No more nodes than slots: every node gets a slot, so its services start now and their lint
+        # warm-up overlaps the actors' start, as it does locally (else on a slot's first use there).
+        nodes = [n["NodeID"] for n in ray_api().nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
+        if len(nodes) <= self.opts.workers:
+            for node_id in nodes:
+                self.node_services(node_id)
 
-    def node_services(self, node_id: str) -> Any:
-        """The run's ``NodeServices`` on ``node_id``, started on first use (and again if it died);
-        none in a grading container, which has its own."""
+    def node_services(self, node_id: str, check: bool = False) -> Any:
+        """The run's ``NodeServices`` on ``node_id``, started on first use; with ``check`` (a slot
+        whose actor was lost) started again if they died too. None in a grading container, which
+        has its own. Without ``check`` nothing waits for them to be up: a slot's first variant
+        needs its lint only after synth."""
         if not self.opts.execution.shared_services or self.opts.ray.container:
             return None
         ray = ray_api()
@@ -108,6 +111,8 @@ class RayBackend(Backend):
 
         with self.lock:
             handle = self.services.get(node_id)
+            if handle is not None and not check:
+                return handle
             if handle is not None:
                 try:
                     ray.get(handle.ping.remote(), timeout=60)
@@ -117,7 +122,7 @@ class RayBackend(Backend):
                     ray.kill(handle, no_restart=True)
             handle = ray.remote(NodeServices).options(
                 name=f"tapgrade-{self.store.run_id}-node-{node_id[:12]}", get_if_exists=True, num_cpus=0,
-                max_concurrency=64, max_restarts=0, runtime_env=GRADING_ENV,
+                max_concurrency=64, max_restarts=0,
                 scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
             ).remote(self.store.run_id, to_dict(self.opts), self.warm_modules)
             self.services[node_id] = handle
@@ -213,11 +218,11 @@ class RaySlot(Slot):
         ropts = self.opts.ray
         memory = (ropts.slot_memory_mb or self.opts.limits.memory_mb + 2048) * MB
         self.starts += 1
-        cls = ray.remote(SlotActor).options(num_cpus=ropts.slot_cpus, memory=memory, max_restarts=0, runtime_env=GRADING_ENV,
+        cls = ray.remote(SlotActor).options(num_cpus=ropts.slot_cpus, memory=memory, max_restarts=0,
                                             name=f"tapgrade-{self.store.run_id}-slot{self.index}-{self.starts}")
         self.actor = cls.remote(self.index, self.store.run_id, created_at, to_dict(self.opts))
         info = ray.get(self.actor.ready.remote(), timeout=self.opts.limits.ready_timeout_s)
-        ray.get(self.actor.use.remote(self.backend.node_services(info["node_id"])), timeout=120)
+        ray.get(self.actor.use.remote(self.backend.node_services(info["node_id"], check=self.starts > 1)), timeout=120)
         log.info("slot %s: actor #%d on %s (pid %s)", self.index, self.starts, info["host"], info["pid"])
         return self.actor
 
