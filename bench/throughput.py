@@ -8,9 +8,13 @@ Grades the same corpus slice (both variants, every stage) twice with the real CL
     runs ``cdktf synth``, ``pylint`` and terraform per pull request (``terraform validate``, then
     ``plan``, each starting its own provider plugin);
 (r) ray (unless --no-ray): the warm workers in Ray actors (``--backend ray``), the cost of the
-    distributed path on one machine; the ray backend hands out the largest responses first, so
-    local warm is graded in that order too (warm-lf, ``--order largest-first``) and the ray row is
-    compared with both; ray and warm-lf are graded ``--ray-runs`` times alternately (median each);
+    distributed path on one machine, two ways: ``ray``, each run starting and ending a Ray instance
+    of its own (no ``--address``), and ``ray-cluster``, each run joining a one-node Ray cluster the
+    bench started before timing (``--address``, as the user of a cluster runs it; or
+    ``--ray-address``'s cluster). The ray backend hands out the largest responses first, so local
+    warm is graded in that order too (warm-lf, ``--order largest-first``) and the ray rows are
+    compared with both; ray, ray-cluster and warm-lf are graded ``--ray-runs`` times alternately
+    (median each);
 (b) warm: the harness's warm workers (provider submodules imported on demand), the run's one
     shared lint process (it parses the modules the responses name while idle; a variant's lint
     overlaps its slot's terraform stages), checkov process and terraform init per provider set,
@@ -28,6 +32,11 @@ number printed is measured in this run.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import secrets
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -46,12 +55,13 @@ DEFAULT_SLICE = "Pr7427,Pr4931,Pr4318,Pr7180,Pr6343,Pr3525,Pr2364,Pr7434,Pr5662,
 KEY = ["task_id", "variant", "stage", "rule_id", "severity", "file", "line", "message"]
 
 
-def grade(label: str, tasks: list[str], out: Path, workers: int, extra: list[str]) -> tuple[float, object]:
+def grade(label: str, tasks: list[str], out: Path, workers: int, extra: list[str],
+          env: dict[str, str] | None = None) -> tuple[float, object]:
     cmd = [str(Path(sys.executable).with_name("harness")), "run", *(str(CORPUS / t) for t in tasks),
            "--variant", "both", "--out", str(out), "--run-id", label, "--workers", str(workers), "--quiet",
            "--created-at", "2026-01-01T00:00:00+00:00", *extra]  # one CreatedAt tag: comparable stacks
     t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         sys.exit(f"{label} run failed:\n{proc.stderr[-3000:]}")
@@ -71,6 +81,60 @@ def artifacts(run) -> dict[tuple[str, str], bytes]:
     return out
 
 
+RAY_ROWS = {"ray": "a Ray instance started and ended by the run included",
+            "ray-cluster": "joining a running Ray cluster on this machine, as a cluster's user does"}
+# The bench's own cluster: no token on loopback, no usage reporting, workers at the ordinary
+# niceness (the README's advice for a grading cluster; the run's own instance sets it itself).
+CLUSTER_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
+
+
+@contextlib.contextmanager
+def ray_cluster(cpus: int):
+    """A one-node Ray cluster started with ``ray start --head`` (its own temp dir, loopback), its
+    address; stopped by killing its processes (``ray stop`` would stop every Ray on the machine)."""
+    import psutil
+
+    temp = f"/tmp/tgbench-{secrets.token_hex(3)}"  # short: Ray's socket paths must fit 107 bytes
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ray = Path(sys.executable).with_name("ray")
+    subprocess.run([str(ray), "start", "--head", f"--port={port}", "--node-ip-address=127.0.0.1", f"--num-cpus={cpus}",
+                    f"--temp-dir={temp}", "--include-dashboard=false", "--disable-usage-stats"],
+                   env={**os.environ, **CLUSTER_ENV}, check=True, capture_output=True, timeout=120)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        procs = [p for p in psutil.process_iter(["cmdline"]) if any(temp in a for a in p.info["cmdline"] or [])]
+        procs += [c for p in procs for c in p.children(recursive=True)]
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(procs, timeout=30)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def grade_ray(args: argparse.Namespace, tasks: list[str], out: Path) -> tuple[list[tuple], str]:
+    """The ray rows and the line of their runs: the ray backend with a Ray instance of the run's own
+    (``ray``), joining a cluster already running on this machine (``ray-cluster``; or
+    ``--ray-address``'s), and local warm largest first (``warm-lf``, the ray backend's order, so the
+    order's cost and the distributed path's are told apart), graded alternately ``--ray-runs``
+    times each; the median run of each is its row."""
+    with contextlib.ExitStack() as stack:
+        labels = ["ray", "ray-cluster", "warm-lf"] if args.ray_cluster or args.ray_address else ["ray", "warm-lf"]
+        address = args.ray_address or (stack.enter_context(ray_cluster(args.workers)) if args.ray_cluster else None)
+        extra = {"ray": ["--backend", "ray"], "ray-cluster": ["--backend", "ray", "--address", str(address)],
+                 "warm-lf": ["--order", "largest-first"]}
+        walls: dict[str, list[tuple[float, object]]] = {label: [] for label in labels}
+        for i in range(max(1, args.ray_runs)):
+            for label in labels:
+                env = CLUSTER_ENV if label == "ray-cluster" and not args.ray_address else None
+                walls[label].append(grade(f"{label}{i + 1}", tasks, out, args.workers, extra[label], env))
+    line = "; ".join(f"{label} runs: {', '.join(f'{w:.1f}' for w, _ in walls[label])}" for label in labels)
+    medians = [(label, *sorted(walls[label], key=lambda wr: wr[0])[len(walls[label]) // 2]) for label in labels]
+    return medians, f"{line} (wall s, graded alternately; the median run of each is its row)\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default=DEFAULT_SLICE, help="comma-separated corpus task ids")
@@ -83,7 +147,10 @@ def main() -> None:
     ap.add_argument("--ray", action=argparse.BooleanOptionalAction, default=True,
                     help="also grade the slice warm through the ray backend (a Ray instance the run starts on "
                          "this machine, or --ray-address's cluster) and print its overhead against local warm")
-    ap.add_argument("--ray-address", default=None, help="a Ray cluster for the ray row (default: start one)")
+    ap.add_argument("--ray-address", default=None,
+                    help="a Ray cluster for the ray-cluster row (default: one the bench starts on this machine)")
+    ap.add_argument("--ray-cluster", action=argparse.BooleanOptionalAction, default=True,
+                    help="also grade through a Ray cluster started once before the timed runs (ray-cluster row)")
     ap.add_argument("--ray-runs", type=int, default=3,
                     help="grade ray and local warm largest-first (warm-lf) this many times each, alternately "
                          "(machine drift falls on both alike), and report the run with the median wall time of each")
@@ -103,19 +170,9 @@ def main() -> None:
             runs.insert(1, ("cold-lean", *grade("cold-lean", tasks, out, args.workers, ["--cold-lean"])))
         ray_line = ""
         if args.ray:  # warm workers in Ray actors: the distributed path's cost on one machine
-            address = ["--address", args.ray_address] if args.ray_address else []
-            # the ray backend hands out the largest responses first: local warm in that order too
-            # (warm-lf), so that the order's cost and the distributed path's are told apart
-            rays, lfs = [], []
-            for i in range(max(1, args.ray_runs)):
-                rays.append(grade(f"ray{i + 1}", tasks, out, args.workers, ["--backend", "ray", *address]))
-                lfs.append(grade(f"warm-lf{i + 1}", tasks, out, args.workers, ["--order", "largest-first"]))
-            rays.sort(key=lambda wr: wr[0])
-            lfs.sort(key=lambda wr: wr[0])
-            runs.insert(len(runs) - 1, ("ray", *rays[len(rays) // 2]))
-            runs.insert(len(runs) - 1, ("warm-lf", *lfs[len(lfs) // 2]))
-            ray_line = (f"ray runs (wall s): {', '.join(f'{w:.1f}' for w, _ in rays)}; warm-lf runs: "
-                        f"{', '.join(f'{w:.1f}' for w, _ in lfs)} (graded alternately; the median run of each is its row)\n")
+            ray_runs, ray_line = grade_ray(args, tasks, out)
+            for row in ray_runs:
+                runs.insert(len(runs) - 1, row)
         n = len(warm.variants)
         rows = []
         for label, wall, run in runs:
@@ -148,11 +205,11 @@ def main() -> None:
                   f"{len(f_cold - f_warm)} only {label}, {len(f_warm - f_cold)} only warm)")
             print(f"byte-identical synthesized JSON ({label} vs warm): {artifacts(run) == artifacts(warm)} "
                   f"({len(artifacts(warm))} stacks)")
-            if label == "ray":
+            if label.startswith("ray"):
                 lf_wall = next(w for lab, w, _ in runs if lab == "warm-lf")
-                started = "" if args.ray_address else ", a Ray instance started for the run included"
-                print(f"ray backend overhead (wall time): {row[1] / lf_wall - 1:+.1%} against local warm in the same "
-                      f"order (warm-lf: largest first; the distributed path's cost{started}); "
+                how = RAY_ROWS[label]
+                print(f"{label} backend overhead (wall time): {row[1] / lf_wall - 1:+.1%} against local warm in the "
+                      f"same order (warm-lf: largest first; the distributed path's cost, {how}); "
                       f"{row[1] / warm_wall - 1:+.1%} against the median warm run in the given order "
                       f"({row[1] / warms[0][0] - 1:+.1%} against the fastest, {row[1] / warms[-1][0] - 1:+.1%} "
                       f"against the slowest), of which the order: local largest first against given "
