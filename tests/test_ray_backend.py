@@ -229,7 +229,6 @@ def test_interrupt_in_containers_leaves_no_container(ray_cluster, grading_image,
             image.client().api.remove_container(c["Id"], force=True)
 
 
-
 def test_the_runs_own_ray_instance_grades_at_the_ordinary_niceness(monkeypatch) -> None:
     """Without --address the run starts a Ray instance of its own: its one node (this machine) is
     checked, and its workers are not niced below Ray's daemons (Ray's default is 15)."""
